@@ -1,0 +1,1 @@
+"""One module per CLI command; each exposes ``command`` (registered in :mod:`streamseg.cli`)."""

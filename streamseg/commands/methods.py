@@ -1,0 +1,33 @@
+"""``streamseg methods``: every method, whether it can run here, and why not."""
+
+from __future__ import annotations
+
+import typer
+
+
+def command(
+    provider: str = typer.Option("auto", "--provider", help="ONNX Runtime provider to check: auto, cuda, tensorrt, cpu."),
+) -> None:
+    """List every segmentation method, whether it can run here and why not.
+
+    Examples:
+
+        streamseg methods
+
+        STREAMSEG_MODELS=~/my-models streamseg methods --provider cpu
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from streamseg.paths import model_dirs
+    from streamseg.segment import MethodOptions, list_methods
+
+    table = Table(title="streamseg methods")
+    for col in ("method", "kind", "runs here", "description / reason"):
+        table.add_column(col)
+    for row in list_methods(MethodOptions(provider=provider)):
+        ok = row.reason is None
+        table.add_row(row.name, row.kind, "[green]yes[/green]" if ok else "[red]no[/red]", row.description if ok else row.reason)
+    console = Console()
+    console.print(table)
+    console.print("model directories: " + (", ".join(str(d) for d in model_dirs()) or "(none)"))

@@ -1,0 +1,82 @@
+"""Small data classes passed between pipeline stages.
+
+Example:
+    >>> import numpy as np
+    >>> f = Frame(image=np.zeros((2, 2, 3), np.uint8), index=0, time=0.0)
+    >>> f.height, f.width
+    (2, 2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class VideoInfo:
+    """What a source knows about its stream (cf. supervision's ``VideoInfo``).
+
+    ``fps`` is the nominal rate (``Fraction``); ``frame_count`` is ``None`` for live sources
+    or when the container does not say. ``time_base`` is the stream's, for keeping timestamps.
+    """
+
+    width: int
+    height: int
+    fps: Fraction
+    frame_count: int | None = None
+    time_base: Fraction | None = None
+    has_audio: bool = False
+    live: bool = False
+    source: str = ""
+    rotation: int = 0  # degrees clockwise applied to decoded frames to make them upright
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return self.width, self.height
+
+
+@dataclass
+class Frame:
+    """One decoded frame: BGR uint8 (H, W, 3), its index in the source and its time in seconds.
+
+    ``pts`` is the presentation timestamp in the source's ``time_base`` (``None`` for live
+    sources), kept so the encoder writes the same timestamps (variable frame rate survives).
+    ``captured_at`` is ``time.perf_counter()`` when the frame was read, for latency.
+    """
+
+    image: np.ndarray
+    index: int
+    time: float
+    pts: int | None = None
+    captured_at: float = 0.0
+    reset: bool = False  # first frame after a reconnect or a new source: drop temporal state
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+
+@dataclass
+class FrameResult:
+    """Everything the stages produced for one frame; sinks read what they need.
+
+    prob: float32 (H, W) in [0, 1] after smoothing. mask: bool (H, W) = prob >= threshold.
+    rendered: BGR uint8 output frame (mask, overlay, cutout or side-by-side).
+    rois: the per-frame ROI message (dict, see ``schemas/rois.schema.json``) or ``None``.
+    timings: seconds spent per stage for this frame.
+    """
+
+    frame: Frame
+    prob: np.ndarray
+    mask: np.ndarray
+    rendered: np.ndarray | None = None
+    rois: dict[str, Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)

@@ -1,0 +1,99 @@
+"""The interface every segmentation method implements.
+
+A segmenter takes a BGR ``uint8`` frame of shape ``(H, W, 3)`` and returns a ``float32`` skin
+probability of shape ``(H, W)`` in ``[0, 1]`` at frame size.
+
+Example:
+    >>> import numpy as np
+    >>> from streamseg.segment import create
+    >>> seg = create("ellipse")
+    >>> seg.warmup()
+    >>> float(seg(np.zeros((2, 2, 3), np.uint8)).max())
+    0.0
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Sequence
+
+import numpy as np
+
+
+@dataclass
+class MethodOptions:
+    """Options a method may use; each method reads the ones that concern it.
+
+    Attributes:
+        provider: ONNX Runtime provider: ``auto``, ``cuda``, ``tensorrt`` or ``cpu``.
+        threads: intra-op threads for ONNX Runtime / numba (0 = library default).
+        size: model input size for ONNX files whose graph has a dynamic size.
+        batch: frames per inference for file jobs (models with a dynamic batch).
+        strict: raise instead of falling back to a classical method.
+        params: classical parameter file (``.npz``/``.json``); ``None`` = the shipped one.
+        extra: method-specific settings (e.g. post-processing from a config file).
+    """
+
+    provider: str = "auto"
+    threads: int = 0
+    size: int | None = None
+    batch: int = 1
+    strict: bool = False
+    params: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Segmenter(abc.ABC):
+    """Base class of all methods.
+
+    Subclasses set ``name`` and ``description`` and implement :meth:`segment`. ``provider``
+    says what actually runs (``numba``, ``numpy``, ``CPUExecutionProvider``, ...), for the HUD
+    and ``streamseg methods``.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    kind: ClassVar[str] = "classical"  # "classical" | "model"
+    provider: str = "cpu"
+    #: set when this segmenter stands in for another that could not run
+    fallback_from: str | None = None
+
+    @classmethod
+    def unavailable_reason(cls, options: MethodOptions | None = None) -> str | None:
+        """``None`` when the method can run here, else a one-line reason."""
+        return None
+
+    @abc.abstractmethod
+    def segment(self, frame: np.ndarray) -> np.ndarray:
+        """BGR uint8 (H, W, 3) -> float32 (H, W) skin probability in [0, 1]."""
+
+    def segment_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Segment several frames (methods with batched inference override this)."""
+        return [self.segment(f) for f in frames]
+
+    def warmup(self, height: int = 480, width: int = 640) -> None:
+        """Run once on a dummy frame so compilation and allocation do not land on the first real frame."""
+        self.segment(np.zeros((height, width, 3), np.uint8))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget state carried between frames (scene cut, reconnect, new file)."""
+
+    def close(self) -> None:
+        """Release sessions and other resources."""
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        return self.segment(frame)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} on {self.provider}>"
+
+
+def check_frame(frame: np.ndarray) -> np.ndarray:
+    """Validate a frame: BGR uint8 (H, W, 3). Returns it unchanged (no copy)."""
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        desc = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
+        raise ValueError(f"expected a BGR uint8 frame of shape (H, W, 3), got {desc}")
+    return frame

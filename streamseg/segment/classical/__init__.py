@@ -1,0 +1,1 @@
+"""Classical colour-rule skin detectors (numba kernels with NumPy references)."""

@@ -1,0 +1,147 @@
+"""Method registry: a name maps to a segmenter class, like rembg's sessions.
+
+Adding a method is one new file (a :class:`~streamseg.segment.base.Segmenter` subclass) plus
+one line in ``BUILTIN``. ONNX models are registered by the spec files found in the model
+directories (see :mod:`streamseg.segment.onnx_model`); a path to an ``.onnx`` file also works.
+
+Example:
+    >>> from streamseg.segment.registry import create, method_names
+    >>> "ellipse" in method_names()
+    True
+    >>> create("ellipse").name
+    'ellipse'
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from streamseg.errors import MethodError
+from streamseg.segment.base import MethodOptions, Segmenter
+
+#: name -> "module:Class" (imported lazily so listing methods stays cheap)
+BUILTIN: dict[str, str] = {
+    "ellipse": "streamseg.segment.classical.ellipse:Ellipse",
+    "ellipse-diag": "streamseg.segment.classical.ellipse:EllipseDiag",
+    "ycbcr": "streamseg.segment.classical.thresholds:YCbCrBox",
+    "hsv": "streamseg.segment.classical.thresholds:HSVBox",
+    "hsv+ycbcr": "streamseg.segment.classical.thresholds:HSVYCbCrBox",
+    "face": "streamseg.segment.classical.face:FaceSeeded",
+    "icm": "streamseg.segment.classical.icm:ICM",
+    "mediapipe": "streamseg.segment.mediapipe_selfie:MediaPipeSelfie",
+}
+
+#: classical methods tried in this order when a model cannot run
+FALLBACK_ORDER = ("ellipse-diag", "ellipse")
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """One row of ``streamseg methods``."""
+
+    name: str
+    kind: str
+    description: str
+    reason: str | None  # None = can run here
+    source: str  # module path or model file
+
+
+def _load_class(target: str) -> type[Segmenter]:
+    module, _, attr = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise MethodError(f"cannot load {target}: {exc}") from exc
+
+
+def _model_specs() -> dict:
+    try:
+        from streamseg.segment.onnx_model import discover_models
+    except ImportError:
+        return {}
+    return discover_models()
+
+
+def method_names() -> list[str]:
+    """Every registered method name: built-ins first, then the models found."""
+    names = [n for n in BUILTIN]
+    names += [n for n in _model_specs() if n not in BUILTIN]
+    return names
+
+
+def _is_model_path(name: str) -> bool:
+    return name.lower().endswith(".onnx") or ("/" in name or "\\" in name)
+
+
+def create_exact(name: str, options: MethodOptions | None = None) -> Segmenter:
+    """Create method ``name`` (a registered name or a path to an ``.onnx`` file), no fallback.
+
+    Raises:
+        MethodError: unknown name, or the method cannot run here (one-line reason).
+    """
+    options = options or MethodOptions()
+    if name in BUILTIN:
+        cls = _load_class(BUILTIN[name])
+        reason = cls.unavailable_reason(options)
+        if reason:
+            raise MethodError(f"method {name!r} cannot run here: {reason}")
+        return cls(options)
+    specs = _model_specs()
+    if name in specs or _is_model_path(name):
+        from streamseg.segment.onnx_model import OnnxSegmenter
+
+        if name in specs:
+            return OnnxSegmenter.from_spec(specs[name], options)
+        return OnnxSegmenter.from_file(Path(name), options)
+    known = ", ".join(method_names())
+    raise MethodError(f"unknown method {name!r}; known: {known} (or a path to an .onnx file)")
+
+
+def create(name: str, options: MethodOptions | None = None) -> Segmenter:
+    """Create method ``name``; if a model cannot run, warn once and fall back to a classical method.
+
+    With ``options.strict`` the failure is raised instead. The returned segmenter's
+    ``fallback_from`` names the method it replaces.
+    """
+    from streamseg import log
+
+    options = options or MethodOptions()
+    try:
+        return create_exact(name, options)
+    except MethodError as exc:
+        if options.strict or name in BUILTIN and _load_class(BUILTIN[name]).kind == "classical":
+            raise
+        if name not in method_names() and not _is_model_path(name):
+            raise
+        for fb in FALLBACK_ORDER:
+            try:
+                seg = create_exact(fb, options)
+            except MethodError:
+                continue
+            seg.fallback_from = name
+            log.warn(f"{exc}; falling back to {fb!r} (use --strict to make this an error)")
+            return seg
+        raise
+
+
+def list_methods(options: MethodOptions | None = None) -> list[MethodInfo]:
+    """Every method with whether it can run here and why not."""
+    options = options or MethodOptions()
+    rows: list[MethodInfo] = []
+    for name, target in BUILTIN.items():
+        try:
+            cls = _load_class(target)
+            rows.append(MethodInfo(name, cls.kind, cls.description, cls.unavailable_reason(options), target))
+        except MethodError as exc:
+            rows.append(MethodInfo(name, "?", "", str(exc), target))
+    for name, spec in _model_specs().items():
+        if name in BUILTIN:
+            continue
+        from streamseg.segment.onnx_model import OnnxSegmenter
+
+        rows.append(
+            MethodInfo(name, "model", spec.description, OnnxSegmenter.spec_unavailable_reason(spec, options), str(spec.path))
+        )
+    return rows
