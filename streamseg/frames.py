@@ -69,7 +69,7 @@ class FrameResult:
     """Everything the stages produced for one frame; sinks read what they need.
 
     prob: float32 (H, W) in [0, 1] after smoothing. mask: bool (H, W) = prob >= threshold.
-    rendered: BGR uint8 output frame (mask, overlay, cutout or side-by-side).
+    rendered: BGR uint8 output frame of type ``rendered_type`` (mask, overlay, cutout or side-by-side).
     rois: the per-frame ROI message (dict, see ``schemas/rois.schema.json``) or ``None``.
     timings: seconds spent per stage for this frame.
     """
@@ -78,5 +78,6 @@ class FrameResult:
     prob: np.ndarray
     mask: np.ndarray
     rendered: np.ndarray | None = None
+    rendered_type: str | None = None
     rois: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)

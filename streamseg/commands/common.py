@@ -1,0 +1,92 @@
+"""Options and builders shared by the ``video``, ``webcam`` and ``image`` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from streamseg import log
+from streamseg.errors import ConfigError
+
+DEFAULT_METHOD = "dlmv"
+
+MethodOpt = Annotated[
+    str,
+    typer.Option("--method", "--model", "-m", help="Method name (see `streamseg methods`) or a path to an .onnx model."),
+]
+ProviderOpt = Annotated[str, typer.Option("--provider", help="ONNX Runtime provider: auto, cuda, tensorrt or cpu.")]
+ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="Inference threads (0 = library default).")]
+SizeOpt = Annotated[Optional[int], typer.Option("--size", min=16, help="Model input size for models with a dynamic size.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail instead of falling back to a classical method.")]
+ThresholdOpt = Annotated[float, typer.Option("--threshold", "-t", min=0.0, max=1.0, help="Skin probability threshold.")]
+SmoothOpt = Annotated[
+    Optional[str],
+    typer.Option("--smooth", help="Temporal smoothing: none, ema, uncertainty, hysteresis, motion, or a+b (default from configs/smooth.toml)."),
+]
+RoisOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--rois", help="ROI sink, repeatable: jsonl:-, jsonl:FILE, osc://HOST:PORT, ws://HOST:PORT."),
+]
+HandsOpt = Annotated[bool, typer.Option("--hands", help="Add 21 hand landmarks, handedness and gestures to ROIs.")]
+StatsOpt = Annotated[bool, typer.Option("--stats", help="Print per-stage timings at the end.")]
+OverwriteOpt = Annotated[bool, typer.Option("--overwrite", "-y", help="Replace existing outputs.")]
+
+
+def build_segmenter(method: str, provider: str, threads: int, size: int | None, strict: bool, batch: int = 1):
+    """Create the segmenter (falling back to a classical method unless ``strict``), warm it up
+    and say what runs."""
+    from streamseg.segment import MethodOptions, create
+
+    if provider not in ("auto", "cuda", "tensorrt", "cpu"):
+        raise ConfigError(f"--provider must be auto, cuda, tensorrt or cpu, not {provider!r}")
+    seg = create(method, MethodOptions(provider=provider, threads=threads, size=size, batch=batch, strict=strict))
+    seg.warmup()
+    log.info(f"method: {seg.name} on {seg.provider}")
+    return seg
+
+
+def build_smoother(spec: str | None):
+    """The smoother for ``--smooth`` (``None`` = the configured default), or ``None`` for ``none``."""
+    try:
+        from streamseg.smooth import DEFAULT_SMOOTH, make_smoother
+    except ImportError:
+        if spec not in (None, "none"):
+            raise ConfigError("temporal smoothing is not available in this build") from None
+        return None
+    spec = spec or DEFAULT_SMOOTH
+    if spec == "none":
+        return None
+    return make_smoother(spec)
+
+
+def build_rois(specs: list[str] | None, hands: bool, source: str):
+    """(roi_stage, roi_sinks) for ``--rois``/``--hands``; (None, None) when neither is given."""
+    if not specs and not hands:
+        return None, None
+    from streamseg.rois import RoiOptions, RoiStage, open_roi_sinks
+
+    stage = RoiStage(RoiOptions(hands=hands))
+    sinks = open_roi_sinks(list(specs or []), source=source)
+    return stage, sinks
+
+
+def print_stats(report, extra: dict[str, float] | None = None) -> None:
+    """A rich table of per-stage timings (ms per frame) for ``--stats``."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{report.frames_out} frames in {report.seconds:.2f} s = {report.fps:.1f} fps")
+    for col in ("stage", "mean ms", "median ms", "p90 ms", "frames"):
+        table.add_column(col, justify="right" if col != "stage" else "left")
+    for stage, s in report.stages.items():
+        table.add_row(stage, f"{s['mean_ms']:.2f}", f"{s['median_ms']:.2f}", f"{s['p90_ms']:.2f}", str(s["n"]))
+    for stage, ms in (extra or {}).items():
+        table.add_row(stage + " (thread)", f"{ms:.2f}", "", "", "")
+    Console(stderr=True).print(table)
+
+
+def default_output(inp: Path, output_type: str, ext: str = ".mp4") -> Path:
+    """``<stem>_<type>.mp4`` next to the input."""
+    return inp.with_name(f"{inp.stem}_{output_type}{ext}")

@@ -1,0 +1,336 @@
+"""Encode BGR frames to a video file with PyAV, copying the input's audio track.
+
+The file is written under a temporary ``.partial`` name by a writer thread fed through a
+bounded queue (back-pressure, never a dropped frame) and renamed to its final name only by
+:meth:`VideoEncoder.finish`. :meth:`VideoEncoder.abort` finalises the container so what was
+written stays playable, then keeps it under the partial name or deletes it.
+
+Example:
+    >>> import numpy as np, tempfile, pathlib
+    >>> from fractions import Fraction
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "x.mp4"
+    >>> enc = VideoEncoder(out, 64, 48, Fraction(25))
+    >>> for i in range(5):
+    ...     enc.write(np.zeros((48, 64, 3), np.uint8), pts=i)
+    >>> enc.finish().name, enc.frames_written
+    ('x.mp4', 5)
+"""
+
+from __future__ import annotations
+
+import errno
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from streamseg import log
+from streamseg.errors import OutputError
+from streamseg.sinks.output_path import commit, discard, partial_path
+
+#: audio codecs each container takes as a stream copy; others are re-encoded
+_COPYABLE = {
+    "mp4": {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"},
+    "mov": {"aac", "mp3", "alac", "ac3", "eac3", "pcm_s16le", "pcm_s24le", "pcm_f32le"},
+    "matroska": None,  # anything
+    "webm": {"opus", "vorbis"},
+}
+_AUDIO_ENCODER = {"webm": "libopus"}
+
+
+@dataclass
+class EncoderSettings:
+    """Video encoder settings (``--codec``, ``--crf``, ``--bitrate``, ``--preset``)."""
+
+    codec: str = "libx264"
+    crf: int | None = 20
+    bitrate: str | None = None
+    preset: str = "veryfast"
+    pix_fmt: str = "yuv420p"
+
+
+def _parse_bitrate(text: str) -> int:
+    t = text.strip().lower()
+    mult = 1
+    if t.endswith("k"):
+        mult, t = 1_000, t[:-1]
+    elif t.endswith("m"):
+        mult, t = 1_000_000, t[:-1]
+    try:
+        value = float(t) * mult
+    except ValueError:
+        raise OutputError(f"invalid --bitrate {text!r} (e.g. 4M or 2500k)") from None
+    if value <= 0:
+        raise OutputError(f"invalid --bitrate {text!r}: must be positive")
+    return int(value)
+
+
+def _os_error_message(exc: BaseException) -> str:
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return "disk full (or file too large for this file system)"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+class _AudioCopy:
+    """Copies (or re-encodes) the audio track of ``source`` into ``container``, interleaved with video."""
+
+    def __init__(self, source: Path, container: av.container.OutputContainer) -> None:
+        self.input = av.open(str(source))
+        in_stream = self.input.streams.audio[0]
+        fmt = container.format.name.split(",")[0]
+        allowed = _COPYABLE.get(fmt, set())
+        codec = in_stream.codec_context.name
+        self.copy = allowed is None or codec in allowed
+        if self.copy:
+            self.stream = container.add_stream_from_template(in_stream)
+        else:
+            enc = _AUDIO_ENCODER.get(fmt, "aac")
+            self.stream = container.add_stream(enc, rate=in_stream.codec_context.sample_rate or 48000)
+            log.info(f"audio: {codec} cannot be copied into .{fmt}; re-encoding to {enc}")
+        self.in_stream = in_stream
+        self.container = container
+        self._packets = self.input.demux(in_stream)
+        self._pending: av.Packet | None = None
+        self.done = False
+
+    def _next(self) -> av.Packet | None:
+        if self._pending is not None:
+            p, self._pending = self._pending, None
+            return p
+        for p in self._packets:
+            if p.dts is None and p.pts is None:
+                continue
+            return p
+        self.done = True
+        return None
+
+    def feed_until(self, seconds: float | None) -> None:
+        """Mux audio packets up to ``seconds`` (all remaining ones when ``None``)."""
+        while not self.done:
+            try:
+                p = self._next()
+            except av.error.FFmpegError:
+                continue  # a corrupt audio packet: skip it, keep the rest
+            if p is None:
+                break
+            ts = p.pts if p.pts is not None else p.dts
+            if seconds is not None and float(ts * p.time_base) > seconds:
+                self._pending = p
+                break
+            if self.copy:
+                p.stream = self.stream
+                self.container.mux(p)
+            else:
+                try:
+                    frames = p.decode()
+                except av.error.FFmpegError:
+                    continue
+                for fr in frames:
+                    fr.pts = None
+                    self.container.mux(self.stream.encode(fr))
+        if seconds is None and not self.copy:
+            self.container.mux(self.stream.encode(None))
+
+    def close(self) -> None:
+        self.input.close()
+
+
+class VideoEncoder:
+    """Writes BGR uint8 frames to ``path`` with PyAV in a writer thread.
+
+    Args:
+        path: final output path (the file is written as ``<stem>.partial<ext>`` first).
+        width, height: output size; odd sizes are padded to even for yuv420p (a note says so).
+        fps: nominal rate (also the time base when frames come without ``pts``).
+        time_base: time base of the ``pts`` passed to :meth:`write` (the input stream's).
+        settings: codec, quality and preset.
+        audio_from: a file whose first audio track is copied into the output.
+        queue_size: frames buffered for the writer thread.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: Fraction,
+        time_base: Fraction | None = None,
+        settings: EncoderSettings | None = None,
+        audio_from: Path | None = None,
+        queue_size: int = 16,
+    ) -> None:
+        self.path = Path(path)
+        self.tmp = partial_path(self.path)
+        self.settings = settings or EncoderSettings()
+        self.width, self.height = int(width), int(height)
+        self.fps = Fraction(fps).limit_denominator(90000) if fps else Fraction(30)
+        self.time_base = Fraction(time_base) if time_base else 1 / self.fps
+        self.frames_written = 0
+        self.encode_seconds = 0.0
+        self._last_pts: int | None = None
+        self._warned_resize = False
+        self._error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._closed = False
+        pad_w, pad_h = self.width % 2, self.height % 2
+        self.enc_width, self.enc_height = self.width + pad_w, self.height + pad_h
+        if (pad_w or pad_h) and self.settings.pix_fmt == "yuv420p":
+            log.info(f"odd frame size {self.width}x{self.height}: padded to {self.enc_width}x{self.enc_height} for the encoder")
+        else:
+            self.enc_width, self.enc_height = self.width, self.height
+        self._open(audio_from)
+        self._thread = threading.Thread(target=self._run, name="streamseg-encode", daemon=True)
+        self._thread.start()
+
+    def _open(self, audio_from: Path | None) -> None:
+        s = self.settings
+        try:
+            self.container = av.open(str(self.tmp), mode="w", format=self._format())
+        except (av.error.FFmpegError, OSError) as exc:
+            raise OutputError(f"cannot write {self.tmp}: {_os_error_message(exc)}") from None
+        try:
+            stream = self.container.add_stream(s.codec, rate=self.fps)
+        except (av.error.FFmpegError, ValueError) as exc:
+            self.container.close()
+            discard(self.tmp)
+            raise OutputError(f"unknown or unavailable --codec {s.codec!r}: {exc}") from None
+        stream.width, stream.height = self.enc_width, self.enc_height
+        stream.pix_fmt = s.pix_fmt
+        stream.time_base = self.time_base
+        stream.codec_context.time_base = self.time_base
+        opts: dict[str, str] = {}
+        if s.bitrate:
+            stream.bit_rate = _parse_bitrate(s.bitrate)
+        elif s.crf is not None and s.codec in ("libx264", "libx265", "h264", "hevc"):
+            opts["crf"] = str(s.crf)
+        if s.codec in ("libx264", "libx265", "h264", "hevc"):
+            opts["preset"] = s.preset
+        stream.options = opts
+        self.stream = stream
+        self.audio: _AudioCopy | None = None
+        if audio_from is not None:
+            try:
+                self.audio = _AudioCopy(audio_from, self.container)
+            except (av.error.FFmpegError, ValueError, IndexError) as exc:
+                log.warn(f"audio track not copied: {exc}")
+                self.audio = None
+
+    def _format(self) -> str | None:
+        ext = self.path.suffix.lower()
+        return {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}.get(ext)
+
+    def _prepare(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        if (w, h) != (self.width, self.height):
+            if not self._warned_resize:
+                log.warn(f"frame size changed to {w}x{h}; resizing to the output size {self.width}x{self.height}")
+                self._warned_resize = True
+            image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        if (self.enc_width, self.enc_height) != (self.width, self.height):
+            image = cv2.copyMakeBorder(
+                image, 0, self.enc_height - self.height, 0, self.enc_width - self.width, cv2.BORDER_REPLICATE
+            )
+        return np.ascontiguousarray(image)
+
+    def write(self, image: np.ndarray, pts: int | None = None, time_s: float | None = None) -> None:
+        """Queue one BGR uint8 (H, W, 3) frame. ``pts`` is in ``time_base``; without it the
+        time ``time_s`` (seconds) or the frame count sets the timestamp.
+
+        Raises:
+            OutputError: the writer thread failed (disk full, permission...).
+        """
+        if self._error is not None:
+            raise self._as_output_error(self._error)
+        if pts is None:
+            pts = round(time_s / self.time_base) if time_s is not None else self.frames_written + len(self._queue.queue)
+        while True:
+            try:
+                self._queue.put((image, int(pts)), timeout=0.2)
+                return
+            except queue.Full:
+                if self._error is not None:
+                    raise self._as_output_error(self._error) from None
+                if not self._thread.is_alive():
+                    raise OutputError("video writer stopped unexpectedly")
+
+    def _as_output_error(self, exc: BaseException) -> OutputError:
+        if isinstance(exc, OutputError):
+            return exc
+        return OutputError(f"writing {self.tmp} failed: {_os_error_message(exc)}")
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            if self._error is not None:
+                continue  # drain after a failure
+            image, pts = item
+            try:
+                t0 = time.perf_counter()
+                self._encode(image, pts)
+                self.encode_seconds += time.perf_counter() - t0
+            except BaseException as exc:  # noqa: BLE001 - surfaced by write()/finish()
+                self._error = exc
+
+    def _encode(self, image: np.ndarray, pts: int) -> None:
+        if self._last_pts is not None and pts <= self._last_pts:
+            pts = self._last_pts + 1  # keep timestamps strictly increasing (broken or repeated pts)
+        self._last_pts = pts
+        frame = av.VideoFrame.from_ndarray(self._prepare(image), format="bgr24")
+        frame.pts = pts
+        frame.time_base = self.time_base
+        if self.audio is not None:
+            self.audio.feed_until(float(pts * self.time_base))
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+        self.frames_written += 1
+
+    def _close_container(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+        try:
+            if self._error is None:
+                for packet in self.stream.encode(None):
+                    self.container.mux(packet)
+                if self.audio is not None:
+                    self.audio.feed_until(None)
+        except BaseException as exc:  # noqa: BLE001
+            self._error = self._error or exc
+        finally:
+            if self.audio is not None:
+                self.audio.close()
+            try:
+                self.container.close()
+            except BaseException as exc:  # noqa: BLE001
+                self._error = self._error or exc
+
+    def finish(self) -> Path:
+        """Flush, close and rename to the final name. Returns the final path.
+
+        Raises:
+            OutputError: writing failed; the temporary file is removed.
+        """
+        self._close_container()
+        if self._error is not None:
+            discard(self.tmp)
+            raise self._as_output_error(self._error)
+        return commit(self.tmp, self.path)
+
+    def abort(self, keep_partial: bool) -> Path | None:
+        """Close what was written (playable) and keep it under the partial name, or delete it."""
+        self._close_container()
+        if keep_partial and self._error is None and self.frames_written > 0 and self.tmp.exists():
+            return self.tmp
+        discard(self.tmp)
+        return None

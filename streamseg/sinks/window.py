@@ -1,0 +1,55 @@
+"""The live preview window (OpenCV HighGUI); q or Esc closes it."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from streamseg.errors import StreamsegError
+
+
+def display_available() -> bool:
+    """True when a window can be opened (an X11/Wayland display on Linux)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class Window:
+    """A resizable OpenCV window. :meth:`show` returns False once the user quits."""
+
+    QUIT_KEYS = (ord("q"), ord("Q"), 27)
+
+    def __init__(self, title: str = "streamseg") -> None:
+        import cv2
+
+        self.title = title
+        try:
+            cv2.namedWindow(title, cv2.WINDOW_NORMAL)
+        except cv2.error as exc:
+            raise StreamsegError(f"cannot open a window ({exc.msg.strip() if hasattr(exc, 'msg') else exc}); use --no-show") from None
+        self._shown = False
+
+    def show(self, image: np.ndarray) -> bool:
+        """Display a BGR frame; False when q/Esc was pressed or the window was closed."""
+        import cv2
+
+        cv2.imshow(self.title, image)
+        key = cv2.waitKey(1) & 0xFF
+        if key in self.QUIT_KEYS:
+            return False
+        if self._shown and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1:
+            return False
+        self._shown = True
+        return True
+
+    def close(self) -> None:
+        import cv2
+
+        try:
+            cv2.destroyWindow(self.title)
+            cv2.waitKey(1)
+        except cv2.error:
+            pass
