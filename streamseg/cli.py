@@ -12,10 +12,13 @@ import importlib
 import os
 import sys
 
-import typer
+# OpenCV's own warnings (e.g. "can't open camera by index") would duplicate our one-line errors.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
-from streamseg import log
-from streamseg.errors import StreamsegError
+import typer  # noqa: E402
+
+from streamseg import log  # noqa: E402
+from streamseg.errors import StreamsegError  # noqa: E402
 
 app = typer.Typer(
     name="streamseg",

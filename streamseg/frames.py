@@ -28,6 +28,9 @@ class VideoInfo:
     height: int
     fps: Fraction
     frame_count: int | None = None
+    #: True when ``frame_count`` is the container's own count, False when estimated from the duration
+    frame_count_exact: bool = False
+    duration: float | None = None  # seconds, when the container says
     time_base: Fraction | None = None
     has_audio: bool = False
     live: bool = False

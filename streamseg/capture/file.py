@@ -76,16 +76,22 @@ def _info(c: av.container.InputContainer, path: Path) -> VideoInfo:
     if not cc.width or not cc.height:
         raise InputError(f"{path}: video stream has no frame size (corrupt header?)")
     fps = _rate(vs)
+    duration = None
+    if vs.duration and vs.time_base:
+        duration = float(vs.duration * vs.time_base)
+    elif c.duration:
+        duration = c.duration / av.time_base
     count = vs.frames or None
-    if count is None and vs.duration and vs.time_base:
-        count = round(float(vs.duration * vs.time_base * fps)) or None
-    elif count is None and c.duration:
-        count = round(c.duration / av.time_base * float(fps)) or None
+    exact = count is not None
+    if count is None and duration:
+        count = round(duration * float(fps)) or None
     return VideoInfo(
         width=cc.width,
         height=cc.height,
         fps=fps,
         frame_count=count,
+        frame_count_exact=exact,
+        duration=duration,
         time_base=vs.time_base,
         has_audio=bool(c.streams.audio),
         live=False,
@@ -125,6 +131,7 @@ class FileSource:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.decoded = 0
+        self._last_time: float | None = None
         self.errors = 0
         self.decode_seconds = 0.0
         self.error_messages: list[str] = []
@@ -152,10 +159,16 @@ class FileSource:
 
     @property
     def lost(self) -> int:
-        """Frames the container declared but that could not be decoded (0 when unknown)."""
-        if self.info.frame_count is None:
-            return 0
-        return max(0, self.info.frame_count - self.decoded)
+        """Frames the container promised but that could not be decoded: the declared count
+        minus the decoded one, or, without a count, the time between the last decoded frame
+        and the declared duration, in frames (0 when the container says neither)."""
+        if self.info.frame_count_exact and self.info.frame_count is not None:
+            return max(0, self.info.frame_count - self.decoded)
+        if self.info.duration and self._last_time is not None:
+            start = float(self._stream.start_time * self._stream.time_base) if self._stream.start_time else 0.0
+            missing = self.info.duration + start - (self._last_time + 1 / float(self.info.fps))
+            return max(0, int(missing * float(self.info.fps) + 0.25))
+        return 0
 
     def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray:
         img = frame.to_ndarray(format="bgr24")
@@ -190,6 +203,7 @@ class FileSource:
                     t = float(pts * tb) if pts is not None and tb else self.decoded / float(fps)
                     item = Frame(image=img, index=self.decoded, time=t, pts=pts, captured_at=time.perf_counter())
                     self.decoded += 1
+                    self._last_time = t
                     while not self._stop.is_set():
                         try:
                             self._queue.put(item, timeout=0.1)

@@ -65,7 +65,7 @@ def command(
         streamseg video clip.mp4 --rois jsonl:rois.jsonl --hands
     """
     from streamseg import log
-    from streamseg.capture.file import check_input_file
+    from streamseg.capture.file import probe_video
     from streamseg.commands.common import build_rois, build_segmenter, build_smoother, default_output, print_stats
     from streamseg.errors import ConfigError
     from streamseg.paths import demo_clip
@@ -74,7 +74,8 @@ def command(
     from streamseg.sinks.output_path import prepare_output
     from streamseg.video_file import process_video_file
 
-    inp = check_input_file(input if input is not None else demo_clip())
+    inp = input if input is not None else demo_clip()
+    probe_video(inp)  # fail on a bad input before loading a model
     types = [t.strip() for t in output_type.split(",") if t.strip()]
     bad = [t for t in types if t not in OUTPUT_TYPES]
     if bad or not types:

@@ -47,6 +47,14 @@ def prepare_output(final: Path, overwrite: bool = False, inputs: tuple[Path, ...
             raise OutputError(f"cannot create output folder {parent}: {exc.strerror or exc}") from None
     if not os.access(parent, os.W_OK):
         raise OutputError(f"no permission to write in {parent}")
+    probe = partial_path(final)
+    try:  # the only sure test (read-only mounts, special file systems, root squash)
+        with open(probe, "ab"):
+            pass
+        probe.unlink()
+    except OSError as exc:
+        reason = "no permission" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+        raise OutputError(f"cannot write {final}: {reason}") from None
     return final
 
 
