@@ -35,11 +35,12 @@ def make_video(
     pix_fmt: str = "yuv420p",
     rotation: int | None = None,
     time_base: Fraction | None = None,
+    options: dict[str, str] | None = None,
 ) -> Path:
     """Write a test video with PyAV. ``vfr_pts`` gives explicit timestamps (in ``time_base``,
     default 1/1000) for a variable frame rate; ``audio`` adds a 440 Hz AAC track."""
     path = Path(path)
-    with av.open(str(path), "w") as c:
+    with av.open(str(path), "w", options=options or {}) as c:
         s = c.add_stream(codec, rate=fps)
         if (width % 2 or height % 2) and pix_fmt == "yuv420p":
             pix_fmt = "yuv444p"  # 4:2:0 needs even sizes

@@ -179,6 +179,7 @@ class VideoEncoder:
         self._error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._closed = False
+        self._kept: Path | None = None
         pad_w, pad_h = self.width % 2, self.height % 2
         self.enc_width, self.enc_height = self.width + pad_w, self.height + pad_h
         if (pad_w or pad_h) and self.settings.pix_fmt == "yuv420p":
@@ -329,8 +330,11 @@ class VideoEncoder:
 
     def abort(self, keep_partial: bool) -> Path | None:
         """Close what was written (playable) and keep it under the partial name, or delete it."""
+        if self._kept is not None:
+            return self._kept  # already settled (a second abort from a cleanup path)
         self._close_container()
         if keep_partial and self._error is None and self.frames_written > 0 and self.tmp.exists():
+            self._kept = self.tmp
             return self.tmp
         discard(self.tmp)
         return None
