@@ -28,10 +28,11 @@ def test_webcam_records_every_processed_frame(tmp_path, cli):
     assert "granted 160x120" in err
     processed = int(err.split(" frames in ")[0].split()[-1])
     info = read_video(tmp_path / "rec.mp4")
-    assert info["frames"] == processed > 10
-    # timestamps follow capture time (about 1/40 s apart), strictly increasing
+    assert info["frames"] == processed >= 5
+    # timestamps follow capture time: strictly increasing, within the run's length
+    run_seconds = float(err.split(" frames in ")[1].split()[0])
     gaps = [b - a for a, b in zip(info["times"], info["times"][1:])]
-    assert min(gaps) > 0 and sum(gaps) / len(gaps) == pytest.approx(1 / 40, rel=0.5)
+    assert min(gaps) > 0 and info["times"][-1] <= run_seconds + 0.5
 
 
 def test_capture_thread_keeps_only_the_newest_frame():
