@@ -1,0 +1,101 @@
+"""Synthetic media for tests, fault reports and benchmarks: small videos written with PyAV.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> p = make_video(pathlib.Path(tempfile.mkdtemp()) / "t.mp4", frames=3, audio=True)
+    >>> info = read_video(p)
+    >>> info["frames"], info["audio_packets"] > 0
+    (3, True)
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def synthetic_frame(i: int, width: int, height: int) -> np.ndarray:
+    """BGR uint8: a skin-coloured disc moving over a blue-grey background, plus a frame counter bar."""
+    import cv2
+
+    img = np.full((height, width, 3), (110, 70, 40), np.uint8)
+    cx = int(width * (0.25 + 0.5 * ((i % 20) / 20)))
+    cv2.circle(img, (cx, height // 2), max(2, min(width, height) // 4), (130, 150, 200), -1)
+    return img
+
+
+def make_video(
+    path: Path,
+    frames: int = 20,
+    width: int = 64,
+    height: int = 48,
+    fps: int = 25,
+    audio: bool = False,
+    vfr_pts: list[int] | None = None,
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    rotation: int | None = None,
+    time_base: Fraction | None = None,
+    options: dict[str, str] | None = None,
+) -> Path:
+    """Write a test video with PyAV. ``vfr_pts`` gives explicit timestamps (in ``time_base``,
+    default 1/1000) for a variable frame rate; ``audio`` adds a 440 Hz AAC track."""
+    path = Path(path)
+    with av.open(str(path), "w", options=options or {}) as c:
+        s = c.add_stream(codec, rate=fps)
+        if (width % 2 or height % 2) and pix_fmt == "yuv420p":
+            pix_fmt = "yuv444p"  # 4:2:0 needs even sizes
+        s.width, s.height, s.pix_fmt = width, height, pix_fmt
+        if vfr_pts is not None:
+            tb = time_base or Fraction(1, 1000)
+            s.time_base = tb
+            s.codec_context.time_base = tb
+        if rotation is not None:
+            s.set_display_rotation(rotation)
+        a = None
+        if audio:
+            a = c.add_stream("aac", rate=48000)
+            a.layout = "mono"
+        for i in range(frames):
+            fr = av.VideoFrame.from_ndarray(synthetic_frame(i, width, height), format="bgr24")
+            if vfr_pts is not None:
+                fr.pts = vfr_pts[i]
+                fr.time_base = s.time_base
+            else:
+                fr.pts = i
+                fr.time_base = Fraction(1, fps)
+            for p in s.encode(fr):
+                c.mux(p)
+        for p in s.encode(None):
+            c.mux(p)
+        if a is not None:
+            n = int(48000 * frames / fps)
+            t = np.arange(n) / 48000
+            samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+            for start in range(0, n, 1024):
+                af = av.AudioFrame.from_ndarray(samples[:, start : start + 1024], format="fltp", layout="mono")
+                af.sample_rate = 48000
+                af.pts = start
+                af.time_base = Fraction(1, 48000)
+                for p in a.encode(af):
+                    c.mux(p)
+            for p in a.encode(None):
+                c.mux(p)
+    return path
+
+
+def read_video(path: Path) -> dict:
+    """Decode a video: frame count, pts list, size, time base, audio packet count."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        pts, shapes = [], set()
+        for fr in c.decode(v):
+            pts.append(fr.pts)
+            shapes.add((fr.height, fr.width))
+        tb = v.time_base
+    with av.open(str(path)) as c:
+        audio_packets = sum(1 for p in c.demux(c.streams.audio) if p.size) if c.streams.audio else 0
+    return {"frames": len(pts), "pts": pts, "times": [float(p * tb) for p in pts], "shapes": shapes, "audio_packets": audio_packets}
