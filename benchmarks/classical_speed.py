@@ -1,0 +1,145 @@
+"""Speed of the classical detectors: numba kernels vs plain NumPy/OpenCV vs one cv2.cvtColor.
+
+For every method and frame size it reports (ms per frame, min and median of ``--runs``):
+
+Measurements are interleaved round by round and the minimum is the headline (the median is
+printed too): on a shared machine the median mostly measures the other processes.
+
+* ``kernel``: the numba colour pass into a preallocated output (for ``icm``: the whole MRF;
+  for ``face``: the in-loop YCbCr kernel with a per-frame table);
+* ``numpy``: the plain NumPy/OpenCV implementation of the same rule (``reference.py``);
+* ``cvt``: one ``cv2.cvtColor(frame, COLOR_BGR2YCrCb, dst)`` over the same frame (the floor);
+* ``segment``: the full method call, post-processing included (and face detection for ``face``);
+* ratios ``kernel/cvt`` and ``numpy/kernel``; for ``icm`` also the sweeps alone.
+
+The frame is the demo clip's first frame resized (or a synthetic one without the clip).
+
+    .venv/bin/python benchmarks/classical_speed.py --json /tmp/classical_speed.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import cv2
+import numpy as np
+
+SIZES = [(640, 480), (1280, 720), (1920, 1080)]
+METHODS = ["ellipse", "ellipse-diag", "ycbcr", "hsv", "hsv+ycbcr", "icm", "face"]
+
+
+def timeall(fns: dict, runs: int) -> dict[str, tuple[float, float]]:
+    """Time several callables in interleaved rounds (so bursts of load from other processes hit
+    all of them alike); returns name -> (min ms, median ms). A name ending in ``*`` runs only in
+    every 5th round (slow NumPy implementations)."""
+    for fn in fns.values():
+        fn()
+    ts: dict[str, list[float]] = {k: [] for k in fns}
+    for r in range(runs):
+        for k, fn in fns.items():
+            if k.endswith("*") and r % 5:
+                continue
+            t0 = time.perf_counter()
+            fn()
+            ts[k].append(time.perf_counter() - t0)
+    return {k.rstrip("*"): (float(np.min(v) * 1e3), float(np.median(v) * 1e3)) for k, v in ts.items()}
+
+
+def demo_frame() -> np.ndarray:
+    from streamseg.paths import demo_clip
+
+    cap = cv2.VideoCapture(str(demo_clip()))
+    ok, frame = cap.read()
+    cap.release()
+    if ok:
+        return frame
+    rng = np.random.default_rng(0)
+    return cv2.GaussianBlur(rng.integers(0, 256, (720, 1280, 3), dtype=np.uint8), (31, 31), 0)
+
+
+def bench(methods: list[str], runs: int, threads: int) -> list[dict]:
+    from streamseg.segment import MethodOptions, create
+    from streamseg.segment.classical import kernels, reference
+    from streamseg.segment.classical.face import mahalanobis_lut
+    from streamseg.segment.classical.icm import MRFBuffers, edge_table, icm_labels
+
+    base = demo_frame()
+    segs = {m: create(m, MethodOptions(threads=threads)) for m in methods}
+    rows = []
+    for w, h in SIZES:
+        frame = np.ascontiguousarray(cv2.resize(base, (w, h), interpolation=cv2.INTER_AREA))
+        dst = np.empty_like(frame)
+        out = np.empty((h, w), np.float32)
+        for m, seg in segs.items():
+            seg.warmup(h, w)
+            fns = {"cvt": lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb, dst)}
+            if m == "icm":
+                fns["kernel"] = lambda: icm_labels(frame, seg.dtable, seg.lam, seg.sweeps, True)
+                fns["numpy*"] = lambda: icm_labels(frame, seg.dtable, seg.lam, seg.sweeps, False)
+                b = MRFBuffers.of(h, w)
+                lab = cv2.cvtColor(frame, cv2.COLOR_BGR2Lab)
+                d2 = kernels.icm_prepare(frame, lab, seg.dtable, b.dunary, b.labels, b.d2r, b.d2d)
+                kernels.icm_weights(b.d2r, b.d2d, edge_table(seg.lam, int(d2), h * (w - 1) + (h - 1) * w), b.wr, b.wd)
+                init = b.labels.copy()
+
+                def sweeps(impl, b=b, init=init, n=seg.sweeps):
+                    b.labels[...] = init  # both stop after the same sweep (same labels, same counts)
+                    impl.icm_sweeps(b.dunary, b.wr, b.wd, b.labels, n)
+
+                fns["sweeps_kernel"] = lambda: sweeps(kernels)
+                fns["sweeps_numpy*"] = lambda: sweeps(reference)
+            elif m == "face":
+                lut = mahalanobis_lut(np.array([110.0, 150.0]), np.diag([25.0, 25.0]), 2.5)
+                fns["kernel"] = lambda: kernels.cbcr_lut(frame, lut, out)
+                fns["numpy*"] = lambda: reference.cbcr_lut(frame, lut, out)
+            else:
+                table = seg.table()
+                fns["kernel"] = lambda: kernels.cube_table(frame, table, out)
+                fns["numpy*"] = lambda: seg.reference(frame)
+            fns["segment"] = lambda: seg(frame)
+            row = {"method": m, "size": f"{w}x{h}", **timeall(fns, runs)}
+            cvt = row["cvt"]
+            row["kernel/cvt"] = row["kernel"][0] / cvt[0]
+            row["numpy/kernel"] = row["numpy"][0] / row["kernel"][0]
+            if "sweeps_kernel" in row:
+                row["sweeps numpy/kernel"] = row["sweeps_numpy"][0] / row["sweeps_kernel"][0]
+            rows.append(row)
+            print(
+                f"{m:13s} {w}x{h}: kernel {row['kernel'][0]:7.3f} ms (median {row['kernel'][1]:7.3f})"
+                f"  numpy {row['numpy'][0]:8.3f}  cvtColor {cvt[0]:6.3f}  segment {row['segment'][0]:7.2f} (median {row['segment'][1]:7.2f})"
+                f"  kernel/cvt {row['kernel/cvt']:5.2f}x  numpy/kernel {row['numpy/kernel']:6.1f}x"
+                + (f"  sweeps numpy/kernel {row['sweeps numpy/kernel']:.1f}x" if "sweeps_kernel" in row else ""),
+                flush=True,
+            )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names")
+    ap.add_argument("--runs", type=int, default=50, help="timed runs per measurement (min and median reported)")
+    ap.add_argument("--threads", type=int, default=1, help="numba and OpenCV threads for everything measured")
+    ap.add_argument("--json", help="write the rows here")
+    args = ap.parse_args()
+    import numba
+
+    numba.set_num_threads(args.threads)
+    cv2.setNumThreads(args.threads)
+
+    print(
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}, "
+        f"OpenCV threads {cv2.getNumThreads()}, load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    rows = bench(args.methods.split(","), args.runs, args.threads)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"threads": numba.get_num_threads(), "loadavg": os.getloadavg()[0], "rows": rows}, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
