@@ -120,8 +120,7 @@ class Processor:
         if frame.reset or (self._shape is not None and shape != self._shape):
             if self.smoother is not None:
                 self.smoother.reset()
-            if self.roi_stage is not None:
-                self.roi_stage.reset()
+            self.segmenter.reset()  # the ROI stage resets itself on frame.reset
         self._shape = shape
         timings = {}
         if self.smoother is not None:

@@ -91,6 +91,8 @@ def process_video_file(
                 settings=settings,
                 audio_from=input if info.has_audio else None,
             )
+        if roi_stage is not None:
+            roi_stage.warmup(info.height, info.width)
         processor = Processor(segmenter, smoother, threshold, output_type=None, roi_stage=roi_stage)
         sinks: list[Any] = [EncoderSink(enc, kind) for kind, enc in encoders.items()]
         if roi_sinks is not None:
@@ -152,5 +154,7 @@ def process_video_file(
             for enc in encoders.values():
                 enc.abort(keep_partial=False)
         source.close()
+        if roi_stage is not None:
+            roi_stage.close()
         if roi_sinks is not None:
             roi_sinks.close()

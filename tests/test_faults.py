@@ -263,3 +263,38 @@ def test_soak_10000_frames_memory_stays_flat(tmp_path):
     assert read_video(tmp_path / "o.mp4")["frames"] == 10_000
     warm = rss[2:]  # after warm-up
     assert max(warm) - min(warm) < 30_000, rss  # kB: no growth beyond a small bound
+
+
+# ---------------------------------------------------------------- config files
+
+
+@pytest.mark.parametrize(
+    "toml,needle",
+    [
+        ("[smooth]\nbogus = 1\n", "unknown smoothing setting 'bogus'"),
+        ('[smooth]\nema = {alpha = "high"}\n', "'ema.alpha' must be a number"),
+        ("[smooth]\nema = {alpha = 2.0}\n", "'ema.alpha' = 2.0 is out of range"),
+        ("[rois]\nmin_area = -1\n", "min_area"),
+        ("[rois]\nnope = 1\n", "unknown ROI option(s) nope"),
+        ("[render]\nx = 1\n", "unknown table(s) render"),
+        ("[smooth\n", "invalid TOML"),
+    ],
+)
+def test_config_errors_name_the_key(tmp_path, cli, toml, needle):
+    src = make_video(tmp_path / "in.mp4", frames=2)
+    cfg = tmp_path / "run.toml"
+    cfg.write_text(toml)
+    one_line_error(*cli("video", src, "-m", "ellipse", "--smooth", "ema", "--rois", f"jsonl:{tmp_path / 'r.jsonl'}", "-c", cfg), needle)
+    assert not (tmp_path / "in_mask.mp4").exists()
+
+
+def test_config_file_values_are_used(tmp_path, cli):
+    src = make_video(tmp_path / "in.mp4", frames=4)
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("[rois]\nlabels = false\nmin_area = 0.01\n")
+    code, _, err = cli("video", src, "-m", "ellipse", "--rois", f"jsonl:{tmp_path / 'r.jsonl'}", "-c", cfg)
+    assert code == 0, err
+    import json
+
+    lines = [json.loads(l) for l in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert len(lines) == 4 and all(r["label"] == "skin" for l in lines for r in l["regions"])

@@ -29,6 +29,18 @@ RoisOpt = Annotated[
     Optional[list[str]],
     typer.Option("--rois", help="ROI sink, repeatable: jsonl:-, jsonl:FILE, osc://HOST:PORT, ws://HOST:PORT."),
 ]
+SmoothParamOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--smooth-param", help="Override a smoothing setting, repeatable: KEY=VALUE, e.g. ema.alpha=0.6."),
+]
+RoiOptionOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--roi-option", help="Override an ROI setting, repeatable: KEY=VALUE, e.g. min_area=0.005 or labels=false."),
+]
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", "-c", help="TOML file with [smooth] and [rois] tables (options given on the command line win)."),
+]
 HandsOpt = Annotated[bool, typer.Option("--hands", help="Add 21 hand landmarks, handedness and gestures to ROIs.")]
 StatsOpt = Annotated[bool, typer.Option("--stats", help="Print per-stage timings at the end.")]
 OverwriteOpt = Annotated[bool, typer.Option("--overwrite", "-y", help="Replace existing outputs.")]
@@ -47,8 +59,53 @@ def build_segmenter(method: str, provider: str, threads: int, size: int | None, 
     return seg
 
 
-def build_smoother(spec: str | None):
-    """The smoother for ``--smooth`` (``None`` = the configured default), or ``None`` for ``none``."""
+def parse_assignments(items: list[str] | None, flag: str) -> dict:
+    """``["a=1", "b.c=true", "d=x"]`` -> ``{"a": 1, "b.c": True, "d": "x"}`` (values read as TOML, else text)."""
+    import tomllib
+
+    out: dict = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{flag} {item!r}: expected KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out[key.strip()] = value
+    return out
+
+
+def load_run_config(path: Path | None) -> dict:
+    """The ``--config`` file: a TOML mapping with optional ``[smooth]`` and ``[rois]`` tables.
+
+    Raises:
+        ConfigError: missing file, invalid TOML, or an unknown table (named).
+    """
+    import tomllib
+
+    if path is None:
+        return {}
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"smooth", "rois"})
+    if unknown:
+        raise ConfigError(f"{path}: unknown table(s) {', '.join(unknown)}; known: smooth, rois")
+    for key in ("smooth", "rois"):
+        if key in data and not isinstance(data[key], dict):
+            raise ConfigError(f"{path}: {key} must be a table ([{key}])")
+    return data
+
+
+def build_smoother(spec: str | None, params: dict | None = None):
+    """The smoother for ``--smooth`` (``None`` = the configured default) with setting overrides
+    ``params``, or ``None`` for ``none``."""
     try:
         from streamseg.smooth import DEFAULT_SMOOTH, make_smoother
     except ImportError:
@@ -58,16 +115,19 @@ def build_smoother(spec: str | None):
     spec = spec or DEFAULT_SMOOTH
     if spec == "none":
         return None
-    return make_smoother(spec)
+    return make_smoother(spec, params or None)
 
 
-def build_rois(specs: list[str] | None, hands: bool, source: str):
-    """(roi_stage, roi_sinks) for ``--rois``/``--hands``; (None, None) when neither is given."""
+def build_rois(specs: list[str] | None, hands: bool, source: str, options: dict | None = None):
+    """(roi_stage, roi_sinks) for ``--rois``/``--hands`` with ROI setting overrides ``options``;
+    (None, None) when neither is given."""
     if not specs and not hands:
         return None, None
     from streamseg.rois import RoiOptions, RoiStage, open_roi_sinks
 
-    stage = RoiStage(RoiOptions(hands=hands))
+    values = dict(options or {})
+    values["hands"] = hands or bool(values.get("hands", False))
+    stage = RoiStage(RoiOptions.from_dict(values).validate())
     sinks = open_roi_sinks(list(specs or []), source=source)
     return stage, sinks
 

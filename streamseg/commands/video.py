@@ -9,13 +9,16 @@ import typer
 
 from streamseg.commands.common import (
     DEFAULT_METHOD,
+    ConfigOpt,
     HandsOpt,
     MethodOpt,
     OverwriteOpt,
     ProviderOpt,
+    RoiOptionOpt,
     RoisOpt,
     SizeOpt,
     SmoothOpt,
+    SmoothParamOpt,
     StatsOpt,
     StrictOpt,
     ThreadsOpt,
@@ -35,6 +38,7 @@ def command(
     ] = "mask",
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
+    smooth_param: SmoothParamOpt = None,
     codec: Annotated[str, typer.Option("--codec", help="Video encoder (FFmpeg name).")] = "libx264",
     crf: Annotated[int, typer.Option("--crf", min=0, max=51, help="Constant rate factor for x264/x265 (lower = better).")] = 20,
     bitrate: Annotated[Optional[str], typer.Option("--bitrate", help="Target bitrate instead of CRF, e.g. 4M.")] = None,
@@ -46,6 +50,8 @@ def command(
     strict: StrictOpt = False,
     rois: RoisOpt = None,
     hands: HandsOpt = False,
+    roi_option: RoiOptionOpt = None,
+    config: ConfigOpt = None,
     overwrite: OverwriteOpt = False,
     stats: StatsOpt = False,
 ) -> None:
@@ -66,7 +72,7 @@ def command(
     """
     from streamseg import log
     from streamseg.capture.file import probe_video
-    from streamseg.commands.common import build_rois, build_segmenter, build_smoother, default_output, print_stats
+    from streamseg.commands.common import build_rois, build_segmenter, build_smoother, load_run_config, parse_assignments, default_output, print_stats
     from streamseg.errors import ConfigError
     from streamseg.paths import demo_clip
     from streamseg.render import OUTPUT_TYPES
@@ -87,9 +93,10 @@ def command(
         outputs = {t: (folder / default_output(inp, t).name if folder else default_output(inp, t)) for t in types}
     outputs = {t: prepare_output(p, overwrite=overwrite, inputs=(inp,)) for t, p in outputs.items()}
 
+    cfg = load_run_config(config)
+    smoother = build_smoother(smooth, {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")})
     segmenter = build_segmenter(method, provider, threads, size, strict, batch)
-    smoother = build_smoother(smooth)
-    roi_stage, roi_sinks = build_rois(rois, hands, source=str(inp))
+    roi_stage, roi_sinks = build_rois(rois, hands, options={**cfg.get("rois", {}), **parse_assignments(roi_option, "--roi-option")}, source=str(inp))
     report = process_video_file(
         inp,
         outputs,

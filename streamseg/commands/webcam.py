@@ -10,13 +10,16 @@ import typer
 
 from streamseg.commands.common import (
     DEFAULT_METHOD,
+    ConfigOpt,
     HandsOpt,
     MethodOpt,
     OverwriteOpt,
     ProviderOpt,
+    RoiOptionOpt,
     RoisOpt,
     SizeOpt,
     SmoothOpt,
+    SmoothParamOpt,
     StatsOpt,
     StrictOpt,
     ThreadsOpt,
@@ -38,12 +41,15 @@ def command(
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for a stream to open or send a frame.")] = 5.0,
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
+    smooth_param: SmoothParamOpt = None,
     provider: ProviderOpt = "auto",
     threads: ThreadsOpt = 0,
     size: SizeOpt = None,
     strict: StrictOpt = False,
     rois: RoisOpt = None,
     hands: HandsOpt = False,
+    roi_option: RoiOptionOpt = None,
+    config: ConfigOpt = None,
     max_frames: Annotated[Optional[int], typer.Option("--max-frames", min=1, help="Stop after this many frames.")] = None,
     duration: Annotated[Optional[float], typer.Option("--duration", min=0.1, help="Stop after this many seconds.")] = None,
     overwrite: OverwriteOpt = False,
@@ -64,7 +70,7 @@ def command(
     """
     from streamseg import log
     from streamseg.capture.live import CaptureRequest, LiveSource
-    from streamseg.commands.common import build_rois, build_segmenter, build_smoother, print_stats
+    from streamseg.commands.common import build_rois, build_segmenter, build_smoother, load_run_config, parse_assignments, print_stats
     from streamseg.errors import ConfigError, Interrupted
     from streamseg.pipeline import EncoderSink, Processor, RoiSink, run_live, stop_on_signals
     from streamseg.render import OUTPUT_TYPES, output_size
@@ -82,8 +88,9 @@ def command(
     if not show and record is None and not rois:
         log.warn("no window, no --record and no --rois: results go nowhere (use --max-frames or Ctrl-C to stop)")
 
+    cfg = load_run_config(config)
+    smoother = build_smoother(smooth, {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")})
     segmenter = build_segmenter(method, provider, threads, size, strict)
-    smoother = build_smoother(smooth)
     src = LiveSource(source, CaptureRequest(width=width, height=height, fps=fps, mjpg=mjpg, timeout_s=timeout), reconnect=reconnect)
     info = src.open()
     asked = "x".join(str(v) for v in (width, height) if v) or "default size"
@@ -91,7 +98,9 @@ def command(
         f"source: {info.source}: requested {asked}{f' @ {fps:g} fps' if fps else ''}{' MJPG' if mjpg else ''}; "
         f"granted {info.width}x{info.height} @ {float(info.fps):.3g} fps ({src.fourcc})"
     )
-    roi_stage, roi_sinks = build_rois(rois, hands, source=info.source)
+    roi_stage, roi_sinks = build_rois(rois, hands, options={**cfg.get("rois", {}), **parse_assignments(roi_option, "--roi-option")}, source=info.source)
+    if roi_stage is not None:
+        roi_stage.warmup(info.height, info.width)
     processor = Processor(segmenter, smoother, threshold, output_type=output_type, roi_stage=roi_stage, draw_rois=True)
     encoder = None
     sinks = []
@@ -112,6 +121,8 @@ def command(
         src.close()
         if window is not None:
             window.close()
+        if roi_stage is not None:
+            roi_stage.close()
         if roi_sinks is not None:
             roi_sinks.close()
         if encoder is not None:
