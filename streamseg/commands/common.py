@@ -16,7 +16,7 @@ MethodOpt = Annotated[
     str,
     typer.Option("--method", "--model", "-m", help="Method name (see `streamseg methods`) or a path to an .onnx model."),
 ]
-ProviderOpt = Annotated[str, typer.Option("--provider", help="ONNX Runtime provider: auto, cuda, tensorrt or cpu.")]
+ProviderOpt = Annotated[str, typer.Option("--provider", help="ONNX Runtime provider: auto, cuda, cuda:N, tensorrt or cpu.")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="Inference threads (0 = library default).")]
 SizeOpt = Annotated[Optional[int], typer.Option("--size", min=16, help="Model input size for models with a dynamic size.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail instead of falling back to a classical method.")]
@@ -50,9 +50,9 @@ def build_segmenter(method: str, provider: str, threads: int, size: int | None, 
     """Create the segmenter (falling back to a classical method unless ``strict``), warm it up
     and say what runs."""
     from streamseg.segment import MethodOptions, create
+    from streamseg.segment.providers import parse_provider
 
-    if provider not in ("auto", "cuda", "tensorrt", "cpu"):
-        raise ConfigError(f"--provider must be auto, cuda, tensorrt or cpu, not {provider!r}")
+    parse_provider(provider)  # a bad value is an error before anything loads
     seg = create(method, MethodOptions(provider=provider, threads=threads, size=size, batch=batch, strict=strict))
     seg.warmup()
     log.info(f"method: {seg.name} on {seg.provider}")

@@ -30,4 +30,7 @@ def command(
         table.add_row(row.name, row.kind, "[green]yes[/green]" if ok else "[red]no[/red]", row.description if ok else row.reason)
     console = Console()
     console.print(table)
+    from streamseg.segment.providers import describe
+
+    console.print(f"provider ({provider}): {describe(provider)}")
     console.print("model directories: " + (", ".join(str(d) for d in model_dirs()) or "(none)"))

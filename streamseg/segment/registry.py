@@ -33,6 +33,9 @@ BUILTIN: dict[str, str] = {
     "mediapipe": "streamseg.segment.mediapipe_selfie:MediaPipeSelfie",
 }
 
+#: models this project ships (``models/<file>`` + spec); a missing one falls back like a broken file
+SHIPPED_MODELS: dict[str, str] = {"dlmv": "dlmv-256.onnx", "u2netp": "u2netp-512.onnx"}
+
 #: classical methods tried in this order when a model cannot run
 FALLBACK_ORDER = ("ellipse-diag", "ellipse")
 
@@ -95,6 +98,11 @@ def create_exact(name: str, options: MethodOptions | None = None) -> Segmenter:
         if name in specs:
             return OnnxSegmenter.from_spec(specs[name], options)
         return OnnxSegmenter.from_file(Path(name), options)
+    if name in SHIPPED_MODELS:
+        from streamseg.paths import model_dirs
+
+        where = ", ".join(str(d) for d in model_dirs()) or "no model directory"
+        raise MethodError(f"model {name!r} ({SHIPPED_MODELS[name]} and its .json spec) not found in {where}")
     known = ", ".join(method_names())
     raise MethodError(f"unknown method {name!r}; known: {known} (or a path to an .onnx file)")
 
@@ -113,7 +121,7 @@ def create(name: str, options: MethodOptions | None = None) -> Segmenter:
     except MethodError as exc:
         if options.strict or name in BUILTIN and _load_class(BUILTIN[name]).kind == "classical":
             raise
-        if name not in method_names() and not _is_model_path(name):
+        if name not in method_names() and name not in SHIPPED_MODELS and not _is_model_path(name):
             raise
         for fb in FALLBACK_ORDER:
             try:
@@ -136,7 +144,11 @@ def list_methods(options: MethodOptions | None = None) -> list[MethodInfo]:
             rows.append(MethodInfo(name, cls.kind, cls.description, cls.unavailable_reason(options), target))
         except MethodError as exc:
             rows.append(MethodInfo(name, "?", "", str(exc), target))
-    for name, spec in _model_specs().items():
+    specs = _model_specs()
+    for name, file in SHIPPED_MODELS.items():
+        if name not in specs:
+            rows.append(MethodInfo(name, "model", "", f"{file} not found in the model directories (falls back to ellipse-diag)", file))
+    for name, spec in specs.items():
         if name in BUILTIN:
             continue
         from streamseg.segment.onnx_model import OnnxSegmenter
