@@ -23,7 +23,7 @@ StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail instead of falli
 ThresholdOpt = Annotated[float, typer.Option("--threshold", "-t", min=0.0, max=1.0, help="Skin probability threshold.")]
 SmoothOpt = Annotated[
     Optional[str],
-    typer.Option("--smooth", help="Temporal smoothing: none, ema, uncertainty, hysteresis, motion, or a+b (default from configs/smooth.toml)."),
+    typer.Option("--smooth", help="Temporal smoothing: none, ema, uncertainty, motion, hysteresis or a+b (default: motion for models, motion+hysteresis for classical methods)."),
 ]
 RoisOpt = Annotated[
     Optional[list[str]],
@@ -103,18 +103,20 @@ def load_run_config(path: Path | None) -> dict:
     return data
 
 
-def build_smoother(spec: str | None, params: dict | None = None):
-    """The smoother for ``--smooth`` (``None`` = the configured default) with setting overrides
-    ``params``, or ``None`` for ``none``."""
-    try:
-        from streamseg.smooth import DEFAULT_SMOOTH, make_smoother
-    except ImportError:
-        if spec not in (None, "none"):
-            raise ConfigError("temporal smoothing is not available in this build") from None
-        return None
-    spec = spec or DEFAULT_SMOOTH
+def build_smoother(spec: str | None, params: dict | None = None, kind: str = "model", threshold: float = 0.5):
+    """The smoother for ``--smooth`` with setting overrides ``params``, or ``None`` for ``none``.
+
+    ``spec=None`` picks the default for the method's ``kind`` (``DEFAULT_SMOOTH_BY_KIND``);
+    a hysteresis band follows the pipeline's ``threshold`` unless set explicitly.
+    """
+    from streamseg.smooth import DEFAULT_SMOOTH, DEFAULT_SMOOTH_BY_KIND, make_smoother, parse_spec
+
+    spec = spec or DEFAULT_SMOOTH_BY_KIND.get(kind, DEFAULT_SMOOTH)
     if spec == "none":
         return None
+    params = dict(params or {})
+    if parse_spec(spec)[1] and not any(k.startswith("hysteresis") or k == "threshold" for k in params):
+        params["hysteresis.threshold"] = threshold
     return make_smoother(spec, params or None)
 
 

@@ -94,8 +94,11 @@ def command(
     outputs = {t: prepare_output(p, overwrite=overwrite, inputs=(inp,)) for t, p in outputs.items()}
 
     cfg = load_run_config(config)
-    smoother = build_smoother(smooth, {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")})
+    smooth_params = {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")}
+    if smooth is not None:
+        build_smoother(smooth, smooth_params, threshold=threshold)  # validate before loading a model
     segmenter = build_segmenter(method, provider, threads, size, strict, batch)
+    smoother = build_smoother(smooth, smooth_params, kind=segmenter.kind, threshold=threshold)
     roi_stage, roi_sinks = build_rois(rois, hands, options={**cfg.get("rois", {}), **parse_assignments(roi_option, "--roi-option")}, source=str(inp))
     report = process_video_file(
         inp,

@@ -89,8 +89,11 @@ def command(
         log.warn("no window, no --record and no --rois: results go nowhere (use --max-frames or Ctrl-C to stop)")
 
     cfg = load_run_config(config)
-    smoother = build_smoother(smooth, {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")})
+    smooth_params = {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")}
+    if smooth is not None:
+        build_smoother(smooth, smooth_params, threshold=threshold)  # validate before loading a model
     segmenter = build_segmenter(method, provider, threads, size, strict)
+    smoother = build_smoother(smooth, smooth_params, kind=segmenter.kind, threshold=threshold)
     src = LiveSource(source, CaptureRequest(width=width, height=height, fps=fps, mjpg=mjpg, timeout_s=timeout), reconnect=reconnect)
     info = src.open()
     asked = "x".join(str(v) for v in (width, height) if v) or "default size"

@@ -1,0 +1,287 @@
+"""Temporal benchmark: flicker, accuracy and lag of every smoother, per segmentation method.
+
+Pseudo-videos (``streamseg.smooth.pseudo_video``) are made from val images of the skin data
+set; each has a skin patch that appears at 1/3 and disappears at 2/3 of the clip (the step
+changes that measure lag). Real clips (``../shared/media`` by default) have no ground truth:
+they give the flicker without ground truth and the agreement with per-frame processing.
+Two sets of pseudo-videos: "still camera" (no pan, zoom or rotation) and "moving camera". The
+floor in each header is the dtSSD of per-frame masks of the same videos without noise, drift
+and JPEG: the method's own errors moving with the scene, which smoothing cannot remove.
+
+Columns (pseudo-videos; binary masks, threshold 0.5):
+  dtSSD      RVM's dtSSD x100 against the true masks (lower = less flicker)
+  vs none    dtSSD change relative to ``none`` (the target is <= -40 %)
+  flicker    mean |m_t - m_{t-1}| x100 (percent of pixels flipping per frame)
+  mIoU       mean IoU with the true masks, in points; d mIoU = change vs ``none``
+  lag        frames until the smoothed mask has made 90 % of the change the per-frame mask makes
+             when the skin patch appears or disappears (mean / max over both steps of all
+             videos), see ``streamseg.smooth.flicker.step_lag``; steps = how many of the steps
+             the method sees at all (the others have no lag to measure)
+Columns (clips): flicker, cIoU (consecutive-mask IoU), agree (mIoU with the per-frame mask).
+Timing (--timing-only, no data needed):
+  ms/frame   smoother time per frame at 1280x720 (wall and CPU time, best of 5)
+
+Usage:
+    .venv/bin/python benchmarks/temporal.py --methods ellipse --images 12
+    .venv/bin/python benchmarks/temporal.py --methods ellipse-diag,dlmv --json results.json
+    .venv/bin/python benchmarks/temporal.py --smoothers none,ema:alpha=0.3,motion:static_weight=0.25+hysteresis
+    .venv/bin/python benchmarks/temporal.py --timing-only
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from streamseg.dataset import SkinDataset
+from streamseg.metrics import iou
+from streamseg.smooth import make_smoother
+from streamseg.smooth.flicker import consecutive_iou, coverage, dtssd, mean_abs_change, step_lag
+from streamseg.smooth.pseudo_video import PseudoVideoOptions, make_pseudo_video
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SMOOTHERS = [
+    "none",
+    "ema:alpha=0.7",
+    "ema:alpha=0.5",
+    "ema:alpha=0.3",
+    "ema:alpha=0.3+hysteresis",
+    "uncertainty",
+    "uncertainty+hysteresis",
+    "hysteresis",
+    "motion",
+    "motion+hysteresis",
+    "motion:flow=true+hysteresis",
+    "uncertainty+motion+hysteresis",
+]
+
+
+def parse_variant(text: str) -> tuple[str, dict]:
+    """``ema:alpha=0.3+hysteresis`` -> ("ema+hysteresis", {"ema.alpha": "0.3"}); settings of one
+    filter are joined with ':' (``motion:static_weight=0.2:blur=9``)."""
+    names, params = [], {}
+    for part in text.split("+"):
+        name, *settings = part.split(":")
+        names.append(name)
+        for kv in settings:
+            k, _, v = kv.partition("=")
+            params[f"{name}.{k}"] = v
+    return "+".join(names), params
+
+
+def run_smoother(variant: str, probs: list[np.ndarray], frames: list[np.ndarray]) -> list[np.ndarray]:
+    spec, params = parse_variant(variant)
+    sm = make_smoother(spec, params)
+    return [sm.update(p, f) >= 0.5 for p, f in zip(probs, frames)]
+
+
+def pick_images(root: Path, n: int, seed: int) -> list:
+    """``n`` val samples spread over the sources (round robin), skipping those without enough skin."""
+    ds = SkinDataset(root)
+    rng = np.random.default_rng(seed)
+    by_source: dict[str, list] = {}
+    for s in ds.samples(split="val"):
+        if s.mask is not None and s.quality == "good":
+            by_source.setdefault(s.source, []).append(s)
+    for v in by_source.values():
+        rng.shuffle(v)
+    picked, i = [], 0
+    while len(picked) < n and any(by_source.values()):
+        src = sorted(by_source)[i % len(by_source)]
+        i += 1
+        if by_source[src]:
+            picked.append(by_source[src].pop())
+    return [(s.id, ds.load_image(s), ds.load_mask(s)) for s in picked]
+
+
+STILL = dict(pan=0.0, zoom=0.0, rotate=0.0)
+
+
+def bench_pseudo(seg, variants: list[str], images: list, frames: int, max_side: int, still: bool) -> dict[str, dict]:
+    """Metrics of every variant on one pseudo-video per image (camera still or moving)."""
+    on, off = frames // 3, 2 * frames // 3
+    acc: dict[str, dict[str, list]] = {v: {"dtssd": [], "flicker": [], "iou": [], "lag": []} for v in variants}
+    floor = []
+    for k, (sid, img, mask) in enumerate(images):
+        opts = PseudoVideoOptions(frames=frames, max_side=max_side, patch_on=on, patch_off=off, seed=k, **(STILL if still else {}))
+        try:
+            video = make_pseudo_video(img, mask, opts)
+        except ValueError as exc:
+            print(f"  skip {sid}: {exc}", file=sys.stderr)
+            continue
+        seg.reset()
+        probs = [seg(f) for f in video.frames]
+        # the floor: per-frame masks of the same video without noise, drift and JPEG: only the
+        # method's own errors move with the scene, which no temporal filter can tell from motion
+        clean = make_pseudo_video(img, mask, dataclasses.replace(opts, noise=0.0, drift=0.0, jpeg=0))
+        seg.reset()
+        floor.append(dtssd([seg(f) >= 0.5 for f in clean.frames], video.masks))
+        ref = coverage([p >= 0.5 for p in probs], video.patch)
+        for v in variants:
+            masks = run_smoother(v, probs, video.frames)
+            a = acc[v]
+            a["dtssd"].append(dtssd(masks, video.masks))
+            a["flicker"].append(mean_abs_change(masks))
+            a["iou"].extend(iou(m, t) for m, t in zip(masks, video.masks))
+            cov = coverage(masks, video.patch)
+            a["lag"].append(step_lag(cov[:off], ref[:off], on))
+            a["lag"].append(step_lag(cov, ref, off))
+    out = {"_floor": {"dtssd": float(np.mean(floor)) if floor else math.nan}}
+    for v, a in acc.items():
+        lags = np.array(a["lag"], float)
+        out[v] = {
+            "dtssd": float(np.mean(a["dtssd"])),
+            "flicker": float(np.mean(a["flicker"])),
+            "miou": 100.0 * float(np.mean(a["iou"])),
+            "lag_mean": float(np.nanmean(lags)) if np.isfinite(lags).any() else math.nan,
+            "lag_max": float(np.nanmax(lags)) if np.isfinite(lags).any() else math.nan,
+            "lag_n": int(np.isfinite(lags).sum()),
+        }
+    return out
+
+
+def read_clip(path: Path, max_frames: int, max_side: int) -> list[np.ndarray]:
+    import av
+    import cv2
+
+    frames = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            img = frame.to_ndarray(format="bgr24")
+            h, w = img.shape[:2]
+            if max_side and max(h, w) > max_side:
+                s = max_side / max(h, w)
+                img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+            frames.append(img)
+            if len(frames) >= max_frames:
+                break
+    return frames
+
+
+def bench_clips(seg, variants: list[str], clips: list[Path], max_frames: int, max_side: int) -> dict[str, dict]:
+    acc: dict[str, dict[str, list]] = {v: {"flicker": [], "ciou": [], "agree": []} for v in variants}
+    for clip in clips:
+        frames = read_clip(clip, max_frames, max_side)
+        seg.reset()
+        probs = [seg(f) for f in frames]
+        per_frame = [p >= 0.5 for p in probs]
+        for v in variants:
+            masks = run_smoother(v, probs, frames)
+            acc[v]["flicker"].append(mean_abs_change(masks))
+            acc[v]["ciou"].append(consecutive_iou(masks))
+            acc[v]["agree"].extend(iou(m, p) for m, p in zip(masks, per_frame))
+    return {
+        v: {"flicker": float(np.mean(a["flicker"])), "ciou": 100 * float(np.mean(a["ciou"])), "agree": 100 * float(np.mean(a["agree"]))}
+        for v, a in acc.items()
+    }
+
+
+def time_smoothers(variants: list[str], repeats: int = 30) -> dict[str, float]:
+    """Milliseconds per update at 1280x720 (wall clock and CPU time of this process, best of 5):
+    a textured scene panning 2-3 px per frame and blob-shaped probabilities (coherent regions,
+    like a real mask). On a busy machine the CPU time is the more stable figure."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    base = cv2.GaussianBlur(rng.integers(0, 256, (760, 1320, 3), dtype=np.uint8), (0, 0), 2)
+    frames = [np.ascontiguousarray(base[2 * i : 2 * i + 720, 3 * i : 3 * i + 1280]) for i in range(8)]
+    blobs = cv2.GaussianBlur(rng.random((760, 1320), dtype=np.float32), (0, 0), 12)
+    blobs = np.clip((blobs - blobs.mean()) / blobs.std() * 0.5 + 0.5, 0, 1)
+    probs = [np.ascontiguousarray(blobs[2 * i : 2 * i + 720, 3 * i : 3 * i + 1280]) for i in range(8)]
+    out = {}
+    for v in variants:
+        spec, params = parse_variant(v)
+        sm = make_smoother(spec, params)
+        for i in range(3):
+            sm.update(probs[i], frames[i])
+        wall = cpu = math.inf
+        for _ in range(5):  # best of five runs: the machine may be shared
+            t0, c0 = time.perf_counter(), time.process_time()
+            for i in range(repeats):
+                sm.update(probs[i % 8], frames[i % 8])
+            wall = min(wall, (time.perf_counter() - t0) / repeats)
+            cpu = min(cpu, (time.process_time() - c0) / repeats)
+        out[v] = {"wall_ms": 1000 * wall, "cpu_ms": 1000 * cpu}
+    return out
+
+
+def fmt(x: float, nd: int = 2) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{nd}f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--methods", default="ellipse", help="comma-separated method names (streamseg methods)")
+    ap.add_argument("--smoothers", default=",".join(DEFAULT_SMOOTHERS), help="comma-separated variants, e.g. ema:alpha=0.3+hysteresis, motion:static_weight=0.2:blur=9")
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared/data/skin", help="skin data set root")
+    ap.add_argument("--images", type=int, default=12, help="val images to make pseudo-videos from")
+    ap.add_argument("--frames", type=int, default=60, help="frames per pseudo-video")
+    ap.add_argument("--max-side", type=int, default=512, help="pseudo-video size (longer side)")
+    ap.add_argument("--clips", nargs="*", type=Path, default=None, help="real clips (default: ../shared/media/*)")
+    ap.add_argument("--clip-frames", type=int, default=100)
+    ap.add_argument("--clip-max-side", type=int, default=640)
+    ap.add_argument("--no-timing", action="store_true")
+    ap.add_argument("--timing-only", action="store_true", help="only the cost per frame (no data needed)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args(argv)
+    variants = [v.strip() for v in args.smoothers.split(",") if v.strip()]
+    if args.timing_only:
+        args.methods, args.images, args.clips = "", 0, []
+
+    from streamseg.segment import create
+
+    clips = args.clips
+    if clips is None:
+        media = REPO.parent / "shared/media"
+        clips = sorted(p for p in media.glob("*") if p.suffix in (".mp4", ".mkv", ".mov", ".avi")) if media.is_dir() else []
+    images = pick_images(args.data, args.images, args.seed) if args.data.is_dir() and args.images else []
+    print(f"# temporal benchmark: {len(images)} pseudo-videos x {args.frames} frames (max side {args.max_side}), "
+          f"{len(clips)} clips x <= {args.clip_frames} frames (max side {args.clip_max_side})")
+    results: dict = {"pseudo": {}, "clips": {}, "timing_ms": {}}
+    for name in filter(None, args.methods.split(",")):
+        seg = create(name)
+        label = name if seg.fallback_from is None else f"{seg.name} (for {name})"
+        seg.warmup(256, 256)
+        for still in (True, False) if images else ():
+            kind = "still camera" if still else "moving camera"
+            res = bench_pseudo(seg, variants, images, args.frames, args.max_side, still)
+            results["pseudo"].setdefault(label, {})[kind] = res
+            floor = res.pop("_floor")["dtssd"]
+            base = res[variants[0]]
+            print(f"\n## {label}: pseudo-videos, {kind} (dtSSD floor, the same videos without noise, drift and JPEG: {fmt(floor)})\n")
+            print("| smoother | dtSSD | vs none | flicker | mIoU | d mIoU | lag mean | lag max | steps |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            for v, r in res.items():
+                rel = 100 * (r["dtssd"] / base["dtssd"] - 1) if base["dtssd"] else math.nan
+                print(f"| {v} | {fmt(r['dtssd'])} | {fmt(rel, 0)} % | {fmt(r['flicker'])} | {fmt(r['miou'])} | "
+                      f"{fmt(r['miou'] - base['miou'])} | {fmt(r['lag_mean'])} | {fmt(r['lag_max'], 0)} | {r['lag_n']} |")
+        if clips:
+            res = bench_clips(seg, variants, clips, args.clip_frames, args.clip_max_side)
+            results["clips"][label] = res
+            print(f"\n## {label}: clips ({', '.join(c.name for c in clips)})\n")
+            print("| smoother | flicker | cIoU | agree |")
+            print("|---|---|---|---|")
+            for v, r in res.items():
+                print(f"| {v} | {fmt(r['flicker'])} | {fmt(r['ciou'])} | {fmt(r['agree'])} |")
+        seg.close()
+    if not args.no_timing:
+        results["timing_ms"] = time_smoothers(variants)
+        print("\n## smoother cost at 1280x720 (ms/frame)\n")
+        print("| smoother | wall ms/frame | CPU ms/frame |\n|---|---|---|")
+        for v, ms in results["timing_ms"].items():
+            print(f"| {v} | {ms['wall_ms']:.2f} | {ms['cpu_ms']:.2f} |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

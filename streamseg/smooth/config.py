@@ -1,0 +1,187 @@
+"""Smoothing settings: ``configs/smooth.toml`` merged with caller overrides, validated.
+
+Every setting lives in a section named after its smoother (``ema.alpha``, ``hysteresis.t_high``,
+``scene_cut.min_diff``...). Overrides may be given as a nested dict (``{"ema": {"alpha": 0.6}}``),
+dotted keys (``{"ema.alpha": 0.6}``) or bare keys when only one section has them
+(``{"alpha": 0.6}``). Unknown keys, wrong types and out-of-range values raise
+:class:`~streamseg.errors.ConfigError` naming the key.
+
+Example:
+    >>> cfg = load_settings({"ema.alpha": 0.7})
+    >>> cfg["ema"]["alpha"], cfg["hysteresis"]["t_low"] <= cfg["hysteresis"]["t_high"]
+    (0.7, True)
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from streamseg.errors import ConfigError
+from streamseg.paths import config_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: its type, default and allowed closed range."""
+
+    kind: type
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+
+
+#: section -> key -> Field; the defaults are used when the config file is missing
+SCHEMA: dict[str, dict[str, Field]] = {
+    "scene_cut": {"min_diff": Field(float, 20.0, 0.0, 255.0), "thumb_width": Field(int, 32, 4, 512)},
+    "ema": {"alpha": Field(float, 0.5, 0.0, 1.0)},
+    "uncertainty": {"min_weight": Field(float, 0.2, 0.0, 1.0), "gamma": Field(float, 1.0, 0.05, 20.0)},
+    "motion": {
+        "static_weight": Field(float, 0.25, 0.0, 1.0),
+        "diff_low": Field(float, 3.0, 0.0, 255.0),
+        "diff_high": Field(float, 10.0, 0.0, 255.0),
+        "scale": Field(int, 4, 1, 32),
+        "blur": Field(int, 5, 1, 99),
+        "flow": Field(bool, False),
+    },
+    "hysteresis": {
+        "t_high": Field(float, 0.65, 0.0, 1.0),
+        "t_low": Field(float, 0.35, 0.0, 1.0),
+        "threshold": Field(float, 0.5, 0.0, 1.0),
+    },
+}
+
+def config_path() -> Path:
+    """The shipped ``configs/smooth.toml``."""
+    return config_dir() / "smooth.toml"
+
+
+def _coerce(key: str, field: Field, value: Any) -> Any:
+    if field.kind is bool:
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            return value.lower() in ("true", "1", "yes", "on")
+        if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+            return bool(value)
+        raise ConfigError(f"smoothing setting {key!r} must be true or false, got {value!r}")
+    # bool is an int subclass: refuse it explicitly so `alpha = true` is an error
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"smoothing setting {key!r} must be a number, got {value!r}")
+    if field.kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise ConfigError(f"smoothing setting {key!r} must be a whole number, got {value!r}")
+        value = int(value)
+    else:
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"smoothing setting {key!r} must be finite, got {value!r}")
+    if (field.lo is not None and value < field.lo) or (field.hi is not None and value > field.hi):
+        raise ConfigError(f"smoothing setting {key!r} = {value} is out of range [{field.lo}, {field.hi}]")
+    return value
+
+
+def _parse_value(key: str, value: Any) -> Any:
+    """Strings from the command line (``alpha=0.6``) become numbers."""
+    if isinstance(value, str) and value.lower() not in ("true", "false", "yes", "no", "on", "off"):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"smoothing setting {key!r} must be a number, got {value!r}") from None
+    return value
+
+
+def _flatten(params: dict, sections: tuple[str, ...] | None) -> dict[tuple[str, str], Any]:
+    """Overrides in any accepted form -> {(section, key): value}."""
+    out: dict[tuple[str, str], Any] = {}
+    for raw_key, value in params.items():
+        if not isinstance(raw_key, str):
+            raise ConfigError(f"smoothing setting names must be strings, got {raw_key!r}")
+        if isinstance(value, dict):
+            if raw_key not in SCHEMA:
+                raise ConfigError(f"unknown smoothing section {raw_key!r}; known: {', '.join(SCHEMA)}")
+            for k, v in value.items():
+                out.update(_flatten({f"{raw_key}.{k}": v}, sections))
+            continue
+        if "." in raw_key:
+            section, _, key = raw_key.partition(".")
+            if section not in SCHEMA or key not in SCHEMA[section]:
+                raise ConfigError(f"unknown smoothing setting {raw_key!r}; known: {', '.join(all_keys())}")
+            out[(section, key)] = _parse_value(raw_key, value)
+            continue
+        owners = [s for s in SCHEMA if raw_key in SCHEMA[s]]
+        if sections is not None and len(owners) > 1:
+            owners = [s for s in owners if s in sections] or owners
+        if not owners:
+            raise ConfigError(f"unknown smoothing setting {raw_key!r}; known: {', '.join(all_keys())}")
+        if len(owners) > 1:
+            raise ConfigError(
+                f"smoothing setting {raw_key!r} is ambiguous; write one of " + ", ".join(f"{s}.{raw_key}" for s in owners)
+            )
+        out[(owners[0], raw_key)] = _parse_value(raw_key, value)
+    return out
+
+
+def all_keys() -> list[str]:
+    """Every setting as ``section.key``."""
+    return [f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys]
+
+
+def read_file(path: Path | None = None) -> dict:
+    """The raw TOML of ``path`` (default: the shipped file); ``{}`` when the shipped file is missing."""
+    explicit = path is not None
+    path = path or config_path()
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(f"smoothing config not found: {path}")
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot read smoothing config {path}: {exc}") from None
+
+
+def load_settings(
+    params: dict | None = None, sections: tuple[str, ...] | None = None, path: Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """Defaults <- config file <- ``params``; validated. Returns ``{section: {key: value}}``.
+
+    ``sections`` (the smoothers in use) resolves bare keys that several sections share. When
+    ``params`` set ``hysteresis.threshold`` but neither ``t_high`` nor ``t_low``, the band moves
+    with the threshold (same width).
+    """
+    cfg = {s: {k: f.default for k, f in keys.items()} for s, keys in SCHEMA.items()}
+    raw = copy.deepcopy(read_file(path))
+    for (section, key), value in _flatten(raw, None).items():
+        cfg[section][key] = _coerce(f"{section}.{key}", SCHEMA[section][key], value)
+    overrides = _flatten(params or {}, sections)
+    hy = cfg["hysteresis"]
+    file_threshold = hy["threshold"]
+    for (section, key), value in overrides.items():
+        cfg[section][key] = _coerce(f"{section}.{key}", SCHEMA[section][key], value)
+    if ("hysteresis", "threshold") in overrides and not {("hysteresis", "t_high"), ("hysteresis", "t_low")} & overrides.keys():
+        # a new threshold alone (the pipeline's --threshold) moves the band with it
+        shift = hy["threshold"] - file_threshold
+        hy["t_high"] = min(1.0, hy["t_high"] + shift)
+        hy["t_low"] = max(0.0, hy["t_low"] + shift)
+    if not hy["t_low"] <= hy["threshold"] <= hy["t_high"]:
+        raise ConfigError(
+            f"smoothing setting 'hysteresis.t_low' <= 'hysteresis.threshold' <= 'hysteresis.t_high' does not hold "
+            f"({hy['t_low']}, {hy['threshold']}, {hy['t_high']})"
+        )
+    mo = cfg["motion"]
+    if mo["diff_high"] <= mo["diff_low"]:
+        raise ConfigError(f"smoothing setting 'motion.diff_high' ({mo['diff_high']}) must exceed 'motion.diff_low' ({mo['diff_low']})")
+    return cfg

@@ -1,0 +1,321 @@
+"""Temporal smoothers for skin probabilities: ``none``, ``ema``, ``uncertainty``, ``motion``, ``hysteresis``.
+
+A smoother receives each frame's probability (float32 (H, W) in [0, 1]) and the frame it came
+from (BGR uint8 (H, W, 3)) and returns the smoothed probability. The blend filters (``ema``,
+``uncertainty``, ``motion``) each give a per-pixel weight ``w`` of the new frame and the state
+moves ``state += w * (new - state)``; when several are joined (``uncertainty+motion``) a pixel
+takes the largest weight, i.e. it passes at once if any filter says so. ``hysteresis`` works on
+the binary mask after the blend: a pixel switches on at ``t_high`` and off below ``t_low``.
+Every smoother resets itself on a scene cut and on a frame of another size.
+
+Example:
+    >>> import numpy as np
+    >>> from streamseg.smooth import make_smoother
+    >>> sm = make_smoother("ema", {"alpha": 0.5})
+    >>> frame = np.zeros((2, 2, 3), np.uint8)
+    >>> float(sm.update(np.ones((2, 2), np.float32), frame)[0, 0])
+    1.0
+    >>> float(sm.update(np.zeros((2, 2), np.float32), frame)[0, 0])
+    0.5
+"""
+
+from __future__ import annotations
+
+import abc
+
+import cv2
+import numpy as np
+
+from streamseg.errors import ConfigError
+from streamseg.smooth.config import load_settings
+from streamseg.smooth.scenecut import SceneCutDetector
+
+#: blend filters, in the order their names are written in a normalised spec
+BLENDS = ("ema", "uncertainty", "motion")
+#: every name a spec may contain
+NAMES = ("none", *BLENDS, "hysteresis")
+
+
+class Smoother(abc.ABC):
+    """What the pipeline calls once per frame.
+
+    ``update`` returns a float32 (H, W) array in [0, 1] that the smoother keeps no reference
+    to, so the caller may keep or modify it: a new array on every call (``none`` returns the
+    input probability itself).
+    """
+
+    #: normalised spec, e.g. ``"motion+hysteresis"``
+    spec: str = ""
+    #: number of scene cuts detected since creation (for logs and tests)
+    cuts: int = 0
+
+    @abc.abstractmethod
+    def update(self, prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
+        """prob: float32 (H, W) in [0, 1]; frame: the BGR uint8 (H, W, 3) it was computed from
+        (``None`` skips cut detection, and is refused by ``motion``). Returns float32 (H, W) in [0, 1]."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget every frame seen so far (reconnect, new file, ``Frame.reset``)."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.spec!r}>"
+
+
+def _check(prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
+    if not isinstance(prob, np.ndarray) or prob.ndim != 2:
+        desc = f"{prob.dtype} {prob.shape}" if isinstance(prob, np.ndarray) else type(prob).__name__
+        raise ValueError(f"expected a float32 probability of shape (H, W), got {desc}")
+    if frame is not None:
+        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+            desc = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
+            raise ValueError(f"expected a BGR uint8 frame of shape (H, W, 3), got {desc}")
+        if frame.shape[:2] != prob.shape:
+            raise ValueError(f"frame {frame.shape[:2]} and probability {prob.shape} sizes differ")
+    return prob.astype(np.float32, copy=False)
+
+
+class _Motion:
+    """Motion analysis of consecutive frames on grey thumbnails ``scale`` times smaller.
+
+    With ``flow`` the previous thumbnail is first warped onto the current one by DIS optical
+    flow (OpenCV, ultrafast preset), so a pan or a moving arm is followed rather than let
+    through: the difference left is what the flow cannot explain (a hand entering, occlusions,
+    new objects), and the smoother's state is moved along the same flow. The difference is
+    box-blurred so a changing image edge also frees the mask pixels next to it, then mapped
+    linearly from ``diff_low`` (weight ``static_weight``) to ``diff_high`` (weight 1).
+    """
+
+    def __init__(self, static_weight: float, diff_low: float, diff_high: float, scale: int, blur: int, flow: bool) -> None:
+        self.static_weight = static_weight
+        self.diff_low = diff_low
+        self.diff_high = diff_high
+        self.scale = scale
+        self.blur = blur
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST) if flow else None
+        self._prev: np.ndarray | None = None
+        self._grids: dict[tuple[int, int], np.ndarray] = {}
+
+    def reset(self) -> None:
+        self._prev = None
+
+    def grid(self, h: int, w: int) -> np.ndarray:
+        """float32 (h, w, 2) of (x, y) pixel coordinates (cached per size)."""
+        g = self._grids.get((h, w))
+        if g is None:
+            xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+            g = self._grids[(h, w)] = np.dstack([xs, ys])
+        return g
+
+    def thumbnail(self, frame: np.ndarray) -> np.ndarray:
+        """BGR uint8 (H, W, 3) -> grey uint8 (H / scale, W / scale), at least 8 x 8."""
+        h, w = frame.shape[:2]
+        sw, sh = max(8, w // self.scale), max(8, h // self.scale)
+        return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (sw, sh), interpolation=cv2.INTER_AREA)
+
+    def analyse(self, grey: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Grey thumbnail of the frame (:meth:`thumbnail`) -> (weight float32 (h, w) in
+        [static_weight, 1], flow float32 (h, w, 2) in thumbnail pixels pointing to where each
+        pixel was in the previous frame, or ``None`` without ``flow``); (None, None) for a first frame."""
+        sh, sw = grey.shape
+        prev, self._prev = self._prev, grey
+        if prev is None or prev.shape != grey.shape:
+            return None, None
+        flow = None
+        if self._dis is not None:
+            flow = self._dis.calc(grey, prev, None)
+            prev = cv2.remap(prev, self.grid(sh, sw) + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        diff = cv2.absdiff(grey, prev).astype(np.float32)
+        if self.blur > 1:
+            diff = cv2.blur(diff, (self.blur, self.blur))
+        gain = (1.0 - self.static_weight) / (self.diff_high - self.diff_low)
+        weight = np.clip(self.static_weight + (diff - self.diff_low) * gain, self.static_weight, 1.0)
+        return weight, flow
+
+    def full_map(self, flow: np.ndarray, h: int, w: int) -> np.ndarray:
+        """Thumbnail flow -> full-size CV_32FC2 map for ``cv2.remap`` (NumPy path)."""
+        full = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+        full *= np.array([w / flow.shape[1], h / flow.shape[0]], np.float32)
+        full += self.grid(h, w)
+        return full
+
+
+_NUMBA_OK: bool | None = None
+
+
+def _numba_ok() -> bool:
+    global _NUMBA_OK
+    if _NUMBA_OK is None:
+        from streamseg.smooth.kernels import numba_error
+
+        reason = numba_error()
+        if reason:
+            from streamseg import log
+
+            log.warn(f"numba cannot run the smoothing kernel ({reason}); using the slower NumPy path")
+        _NUMBA_OK = reason is None
+    return _NUMBA_OK
+
+
+class TemporalSmoother(Smoother):
+    """Blend filters (any of ``ema``, ``uncertainty``, ``motion``), then optional hysteresis.
+
+    Built by :func:`~streamseg.smooth.make_smoother`; ``settings`` is the validated dict of
+    :func:`~streamseg.smooth.config.load_settings`. ``backend`` is ``auto`` (numba kernel when
+    it runs here), ``numba`` or ``numpy``.
+    """
+
+    def __init__(self, blends: tuple[str, ...], hysteresis: bool, settings: dict, backend: str = "auto") -> None:
+        if backend not in ("auto", "numba", "numpy"):
+            raise ValueError(f"backend must be auto, numba or numpy, got {backend!r}")
+        self.blends = blends
+        self.hysteresis = hysteresis
+        self.settings = settings
+        self.spec = "+".join([*blends, *(["hysteresis"] if hysteresis else [])]) or "none"
+        sc = settings["scene_cut"]
+        self.cut_detector = SceneCutDetector(sc["min_diff"], sc["thumb_width"])
+        self.alpha = float(settings["ema"]["alpha"]) if "ema" in blends else None
+        un = settings["uncertainty"]
+        self.use_unc = "uncertainty" in blends
+        self.min_weight, self.gamma = float(un["min_weight"]), float(un["gamma"])
+        self.motion = _Motion(**settings["motion"]) if "motion" in blends else None
+        hy = settings["hysteresis"]
+        self.t_high, self.t_low = np.float32(hy["t_high"]), np.float32(hy["t_low"])
+        self.threshold = np.float32(hy["threshold"])
+        # the largest float32 below the threshold: "off" pixels are clamped to it
+        self._below = np.nextafter(self.threshold, np.float32(-1))
+        self.backend = backend
+        self.cuts = 0
+        self._state: np.ndarray | None = None
+        self._on: np.ndarray | None = None
+        self._spare: tuple[np.ndarray, np.ndarray] | None = None
+        if backend == "auto" and (blends or hysteresis):
+            _numba_ok()  # compile (or load from the disk cache) now, not on the first frame
+
+    def reset(self) -> None:
+        self._state = None
+        self._on = None
+        self.cut_detector.reset()
+        if self.motion is not None:
+            self.motion.reset()
+
+    def _use_numba(self) -> bool:
+        return self.backend == "numba" or (self.backend == "auto" and _numba_ok())
+
+    def update(self, prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
+        prob = _check(prob, frame)
+        if self.motion is not None and frame is None:
+            raise ValueError("the motion smoother needs the frame")
+        grey = self.motion.thumbnail(frame) if self.motion is not None else None
+        if frame is not None and self.cut_detector.update(frame, grey):
+            self.cuts += 1
+            self.reset()
+            self.cut_detector.update(frame, grey)  # remember this frame for the next comparison
+        if self._state is not None and self._state.shape != prob.shape:
+            self.reset()
+        if not self.blends and not self.hysteresis:
+            return prob
+        wsmall, flow = self.motion.analyse(grey) if self.motion is not None else (None, None)
+        if self._state is None:
+            # first frame of a scene: nothing to blend with
+            self._state = prob.copy()
+            if not self.hysteresis:
+                return prob.copy()
+            self._on = prob >= self.threshold
+            return np.where(self._on, np.maximum(prob, self.threshold), np.minimum(prob, self._below))
+        if self._use_numba():
+            return self._step_numba(prob, wsmall, flow)
+        return self._step_numpy(prob, wsmall, flow)
+
+    def _step_numba(self, prob: np.ndarray, wsmall: np.ndarray | None, flow: np.ndarray | None) -> np.ndarray:
+        from streamseg.smooth.kernels import smooth_step
+
+        h, w = prob.shape
+        if self._spare is None or self._spare[0].shape != prob.shape:
+            self._spare = (np.empty((h, w), np.float32), np.zeros((h, w), bool))
+        state_out, on_out = self._spare
+        on_prev = self._on if self.hysteresis else on_out  # not read without hysteresis
+        result = np.empty((h, w), np.float32)
+        smooth_step(
+            np.ascontiguousarray(prob), self._state, state_out, result,
+            np.float32(self.alpha if self.alpha is not None else -1.0), self.use_unc,
+            np.float32(self.min_weight), np.float32(self.gamma),
+            wsmall if wsmall is not None else _DUMMY2, wsmall is not None,
+            flow if flow is not None else _DUMMY3, flow is not None,
+            on_prev, on_out, self.hysteresis, self.t_high, self.t_low, self.threshold, self._below,
+        )  # fmt: skip
+        # swap the double buffers: the warp reads the old state while the new one is written
+        self._spare = (self._state, on_prev)
+        self._state = state_out
+        if self.hysteresis:
+            self._on = on_out
+        return result
+
+    def _step_numpy(self, prob: np.ndarray, wsmall: np.ndarray | None, flow: np.ndarray | None) -> np.ndarray:
+        h, w = prob.shape
+        state, on_prev = self._state, self._on
+        if flow is not None:
+            full = self.motion.full_map(flow, h, w)
+            state = cv2.remap(state, full, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            if on_prev is not None:
+                on_prev = cv2.remap(on_prev.view(np.uint8), full, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE).view(bool)
+        weights: list[np.ndarray | float] = []
+        if self.alpha is not None:
+            weights.append(np.float32(self.alpha))
+        if self.use_unc:
+            conf = np.abs(prob * np.float32(2.0) - np.float32(1.0))
+            if self.gamma != 1.0:
+                conf **= np.float32(self.gamma)
+            weights.append(np.maximum(conf, np.float32(self.min_weight)))
+        if wsmall is not None:
+            weights.append(cv2.resize(wsmall, (w, h), interpolation=cv2.INTER_LINEAR))
+        wt: np.ndarray | float = np.float32(1.0)
+        if weights:
+            wt = weights[0]
+            for other in weights[1:]:
+                wt = np.maximum(wt, other)
+        out = prob - state
+        out *= wt
+        out += state
+        self._state = out
+        if not self.hysteresis:
+            return out.copy()
+        on = (out >= self.t_high) | (on_prev & (out >= self.t_low))
+        self._on = on
+        # keep the soft values but make `result >= threshold` equal the hysteresis mask
+        return np.where(on, np.maximum(out, self.threshold), np.minimum(out, self._below))
+
+
+_DUMMY2 = np.zeros((1, 1), np.float32)
+_DUMMY3 = np.zeros((1, 1, 2), np.float32)
+
+
+def parse_spec(spec: str) -> tuple[tuple[str, ...], bool]:
+    """``"uncertainty+hysteresis"`` -> (("uncertainty",), True). Raises ConfigError on bad names."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"--smooth needs a smoother name, got {spec!r}; known: {', '.join(NAMES)}")
+    parts = [p.strip().lower() for p in spec.split("+")]
+    for p in parts:
+        if p not in NAMES:
+            raise ConfigError(f"unknown smoother {p!r} in --smooth {spec!r}; known: {', '.join(NAMES)} (joined with '+')")
+    if len(set(parts)) != len(parts):
+        raise ConfigError(f"--smooth {spec!r} names a smoother twice")
+    if "none" in parts and len(parts) > 1 and any(p in BLENDS for p in parts):
+        raise ConfigError(f"--smooth {spec!r} joins 'none' with a blend filter")
+    blends = tuple(b for b in BLENDS if b in parts)
+    return blends, "hysteresis" in parts
+
+
+def make_smoother(spec: str, params: dict | None = None, backend: str = "auto") -> Smoother:
+    """Build the smoother named by ``spec`` (``none``, ``ema``, ``uncertainty``, ``motion``,
+    ``hysteresis`` or a ``+``-joined combination) with ``configs/smooth.toml`` settings
+    overridden by ``params`` (see :mod:`streamseg.smooth.config`). ``backend``: ``auto`` (the
+    numba kernel when it runs here, else NumPy/OpenCV), ``numba`` or ``numpy``.
+
+    Raises:
+        ConfigError: unknown smoother name, unknown setting, wrong type or out-of-range value.
+    """
+    blends, hysteresis = parse_spec(spec)
+    sections = ("scene_cut", *blends, *(("hysteresis",) if hysteresis else ()))
+    settings = load_settings(params, sections)
+    return TemporalSmoother(blends, hysteresis, settings, backend)
