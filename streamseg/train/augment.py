@@ -1,0 +1,251 @@
+"""Training augmentations on numpy/OpenCV arrays (image BGR uint8 ``(H, W, 3)``, mask uint8 ``(H, W)`` 0/255).
+
+Geometric transforms move image and mask together (one affine warp: random scale and crop with
+aspect jitter, small rotation, horizontal flip). Photometric transforms change only the image
+and leave the mask as it is, except the occlusion lattice, which also clears the mask under the
+lines it draws (a fishnet or watch strap over skin is not skin). The colour transforms follow the
+original project, which found them decisive: hue rotation, desaturation and greyscale, contrast
+and brightness (including low contrast), sepia / channel swap; plus blur, noise and JPEG
+re-compression, since webcam frames are compressed.
+
+Example:
+    >>> import numpy as np
+    >>> aug = Augmenter(64, AugmentConfig(), np.random.default_rng(0))
+    >>> img, mask = aug(np.zeros((80, 80, 3), np.uint8), np.zeros((80, 80), np.uint8))
+    >>> img.shape, mask.shape, img.dtype, mask.dtype
+    ((64, 64, 3), (64, 64), dtype('uint8'), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class AugmentConfig:
+    """Probabilities and ranges of each augmentation (the ``[augment]`` table of a train config)."""
+
+    crop_scale: tuple[float, float] = (0.45, 1.15)  # crop side / image side (>1 zooms out)
+    aspect: tuple[float, float] = (0.5, 2.0)  # crop width/height jitter; 16:9 frames are squashed 1.78x
+    rotate_deg: float = 15.0
+    p_flip: float = 0.5
+    p_hue: float = 0.3
+    p_desaturate: float = 0.2
+    p_grey: float = 0.1
+    p_contrast: float = 0.6
+    contrast: tuple[float, float] = (0.35, 1.5)
+    brightness: float = 50.0
+    p_sepia: float = 0.05
+    p_channel_swap: float = 0.1
+    p_lattice: float = 0.2
+    p_blur: float = 0.2
+    p_noise: float = 0.2
+    noise_sigma: tuple[float, float] = (2.0, 10.0)
+    p_jpeg: float = 0.4
+    jpeg_quality: tuple[int, int] = (30, 90)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AugmentConfig":
+        """Build from a TOML table; unknown keys raise ``KeyError`` naming the key."""
+        names = {f.name for f in fields(cls)}
+        for k in d:
+            if k not in names:
+                raise KeyError(k)
+        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        return cls(**kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# geometric (image and mask together)
+# ---------------------------------------------------------------------------------------------
+
+
+def affine_matrix(
+    src_hw: tuple[int, int], size: int, rng: np.random.Generator, cfg: AugmentConfig
+) -> np.ndarray:
+    """A random 2x3 matrix mapping the source image to a ``size`` x ``size`` crop.
+
+    The crop covers ``crop_scale`` of each side (aspect-jittered), is rotated by up to
+    ``rotate_deg`` and flipped horizontally with ``p_flip``.
+    """
+    h, w = src_hw
+    s = rng.uniform(*cfg.crop_scale)
+    a = math.exp(rng.uniform(math.log(cfg.aspect[0]), math.log(cfg.aspect[1])))
+    cw, ch = w * s * math.sqrt(a), h * s / math.sqrt(a)
+    # crop centre: anywhere that keeps the crop inside the image (centred when it cannot)
+    cx = rng.uniform(min(cw / 2, w / 2), max(w - cw / 2, w / 2))
+    cy = rng.uniform(min(ch / 2, h / 2), max(h - ch / 2, h / 2))
+    theta = math.radians(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
+    flip = -1.0 if rng.random() < cfg.p_flip else 1.0
+    sx, sy = size / cw, size / ch
+    c, sn = math.cos(theta), math.sin(theta)
+    # dst = T(size/2) . diag(flip*sx, sy) . R(theta) . T(-cx, -cy)
+    m = np.array([[flip * sx * c, -flip * sx * sn, 0.0], [sy * sn, sy * c, 0.0]])
+    m[:, 2] = np.array([size / 2, size / 2]) - m[:, :2] @ np.array([cx, cy])
+    return m
+
+
+def warp(image: np.ndarray, mask: np.ndarray, m: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Apply the 2x3 matrix ``m`` to image (bilinear) and mask (bilinear, re-binarised at 128).
+
+    Borders are mirrored for both, so they stay aligned. Returns ``size`` x ``size`` arrays.
+    """
+    img = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    msk = cv2.warpAffine(mask, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    return img, np.where(msk >= 128, 255, 0).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# photometric (image only)
+# ---------------------------------------------------------------------------------------------
+
+
+def _lut(image: np.ndarray, table: np.ndarray) -> np.ndarray:
+    return cv2.LUT(image, np.clip(table, 0, 255).astype(np.uint8))
+
+
+def hue_rotate(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Rotate the hue by ``degrees`` (HSV, OpenCV's 0-179 hue scale)."""
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    shift = int(round(degrees / 2)) % 180
+    hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + shift) % 180).astype(np.uint8)
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+
+
+def desaturate(image: np.ndarray, amount: float) -> np.ndarray:
+    """Blend towards greyscale; ``amount`` 1 = fully grey (still 3 channels)."""
+    grey = cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    return cv2.addWeighted(image, 1.0 - amount, grey, amount, 0.0)
+
+
+def contrast_brightness(image: np.ndarray, contrast: float, brightness: float) -> np.ndarray:
+    """``(x - 128) * contrast + 128 + brightness``, clipped; contrast < 1 gives washed-out frames."""
+    x = np.arange(256, dtype=np.float32)
+    return _lut(image, (x - 128.0) * contrast + 128.0 + brightness)
+
+
+def sepia(image: np.ndarray) -> np.ndarray:
+    """The classic sepia matrix (in BGR order)."""
+    k = np.array([[0.131, 0.534, 0.272], [0.168, 0.686, 0.349], [0.189, 0.769, 0.393]], np.float32)
+    return np.clip(cv2.transform(image.astype(np.float32), k), 0, 255).astype(np.uint8)
+
+
+def channel_swap(image: np.ndarray, order: tuple[int, int, int]) -> np.ndarray:
+    """Permute the colour channels."""
+    return np.ascontiguousarray(image[..., list(order)])
+
+
+def blur(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Gaussian blur (k 3 or 5) or a short motion blur."""
+    if rng.random() < 0.7:
+        k = int(rng.choice([3, 5]))
+        return cv2.GaussianBlur(image, (k, k), 0)
+    k = int(rng.integers(3, 8))
+    kernel = np.zeros((k, k), np.float32)
+    kernel[k // 2, :] = 1.0 / k
+    rot = cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), float(rng.uniform(0, 180)), 1.0)
+    kernel = cv2.warpAffine(kernel, rot, (k, k))
+    kernel /= max(float(kernel.sum()), 1e-6)
+    return cv2.filter2D(image, -1, kernel)
+
+
+def noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Additive Gaussian noise with standard deviation ``sigma`` (in 0-255 units)."""
+    n = rng.normal(0.0, sigma, image.shape).astype(np.float32)
+    return np.clip(image.astype(np.float32) + n, 0, 255).astype(np.uint8)
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """Encode and decode as JPEG at ``quality`` (webcam and stream frames are compressed)."""
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else image
+
+
+def lattice(
+    image: np.ndarray, mask: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lay a rotated lattice (fishnet) or a band (watch, bracelet) over part of the image.
+
+    Pixels under the drawn lines get the lattice colour in the image and 0 in the mask.
+    Returns new arrays; the inputs are not modified.
+    """
+    h, w = mask.shape
+    layer = np.zeros((h, w), np.uint8)
+    diag = int(math.hypot(h, w)) + 2
+    angle = rng.uniform(0, math.pi)
+    d = np.array([math.cos(angle), math.sin(angle)])
+    n = np.array([-d[1], d[0]])
+    centre = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+    if rng.random() < 0.7:  # fishnet: two families of parallel lines
+        spacing = rng.uniform(6, max(8.0, min(h, w) / 6))
+        thick = int(rng.integers(1, 3 if spacing < 12 else 4))
+        for dirv, nv in ((d, n), (n, -d)):
+            for k in range(-int(diag / spacing) - 1, int(diag / spacing) + 2):
+                o = centre + nv * k * spacing
+                p1, p2 = o - dirv * diag, o + dirv * diag
+                cv2.line(layer, tuple(int(v) for v in p1), tuple(int(v) for v in p2), 255, thick)
+        # confine the net to a random rotated rectangle (a sleeve, a stocking, a glove)
+        region = np.zeros_like(layer)
+        rw, rh = rng.uniform(0.3, 1.2) * w, rng.uniform(0.3, 1.2) * h
+        box = cv2.boxPoints(((float(centre[0]), float(centre[1])), (rw, rh), math.degrees(rng.uniform(0, math.pi))))
+        cv2.fillPoly(region, [box.astype(np.int32)], 255)
+        layer &= region
+    else:  # a band: watch strap or bracelet
+        thick = int(rng.uniform(0.03, 0.12) * min(h, w)) + 1
+        p1, p2 = centre - n * diag, centre + n * diag
+        cv2.line(layer, tuple(int(v) for v in p1), tuple(int(v) for v in p2), 255, thick)
+    if rng.random() < 0.5:
+        colour = rng.integers(0, 60, 3)  # dark, like most fishnets and straps
+    else:
+        colour = rng.integers(0, 256, 3)
+    on = layer > 0
+    img = image.copy()
+    img[on] = colour.astype(np.uint8)
+    msk = mask.copy()
+    msk[on] = 0
+    return img, msk
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Augmenter:
+    """Random training view: ``(image, mask)`` of any size -> ``size`` x ``size`` pair.
+
+    image: BGR uint8 (H, W, 3); mask: uint8 (H, W), 0/255. Returns the same dtypes.
+    """
+
+    def __init__(self, size: int, cfg: AugmentConfig, rng: np.random.Generator) -> None:
+        self.size = size
+        self.cfg = cfg
+        self.rng = rng
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cfg, rng = self.cfg, self.rng
+        img, msk = warp(image, mask, affine_matrix(mask.shape[:2], self.size, rng, cfg), self.size)
+        if rng.random() < cfg.p_lattice:
+            img, msk = lattice(img, msk, rng)
+        if rng.random() < cfg.p_hue:
+            img = hue_rotate(img, rng.uniform(-180, 180))
+        if rng.random() < cfg.p_grey:
+            img = desaturate(img, 1.0)
+        elif rng.random() < cfg.p_desaturate:
+            img = desaturate(img, rng.uniform(0.3, 0.9))
+        if rng.random() < cfg.p_contrast:
+            img = contrast_brightness(img, rng.uniform(*cfg.contrast), rng.uniform(-cfg.brightness, cfg.brightness))
+        if rng.random() < cfg.p_sepia:
+            img = sepia(img)
+        elif rng.random() < cfg.p_channel_swap:
+            perms = [(0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+            img = channel_swap(img, perms[int(rng.integers(len(perms)))])
+        if rng.random() < cfg.p_blur:
+            img = blur(img, rng)
+        if rng.random() < cfg.p_noise:
+            img = noise(img, rng.uniform(*cfg.noise_sigma), rng)
+        if rng.random() < cfg.p_jpeg:
+            img = jpeg(img, int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
+        return img, msk

@@ -1,0 +1,141 @@
+"""Model cards (``models/<name>.md``): what a shipped model is, what it was trained on, how well it does.
+
+:func:`render_card` turns the facts gathered by ``streamseg export`` (checkpoint history and
+config, val results, latency, data licences) into Markdown.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+ARCH_TEXT = {
+    "dlmv": (
+        "DeepLabV3 head (ASPP, 256 channels, atrous rates 12/24/36 and image pooling, then a 3x3 conv "
+        "and a 1x1 classifier) on a MobileNetV3-Large backbone whose last stage is dilated (output "
+        "stride 16); one output channel, bilinear upsampling to the input size, sigmoid in the graph. "
+        "ImageNet mean/std normalisation is inside the graph."
+    ),
+    "u2netp": (
+        "U²-NetP (Qin et al. 2020): six encoder stages of residual U-blocks (RSU-7/6/5/4/4F/4F, 16 mid / "
+        "64 out channels), five decoder stages, six side outputs fused by a 1x1 conv; trained with deep "
+        "supervision on the fused and all side outputs; the graph returns sigmoid(fused). "
+        "ImageNet mean/std normalisation is inside the graph."
+    ),
+}
+
+AUGMENT_TEXT = (
+    "random scale and crop with aspect jitter (crop side {crop_scale[0]}-{crop_scale[1]} of the image), "
+    "rotation up to ±{rotate_deg}°, horizontal flip (p {p_flip}); hue rotation (p {p_hue}, any angle), "
+    "desaturation (p {p_desaturate}) and greyscale (p {p_grey}), contrast {contrast[0]}-{contrast[1]} and "
+    "brightness ±{brightness} (p {p_contrast}; low contrast included), sepia (p {p_sepia}) / channel swap "
+    "(p {p_channel_swap}), a rotated lattice or band laid over part of the image with the mask cleared "
+    "under it (fishnets, bracelets, watches; p {p_lattice}), blur (p {p_blur}), Gaussian noise "
+    "(p {p_noise}) and JPEG re-compression at quality {jpeg_quality[0]}-{jpeg_quality[1]} (p {p_jpeg})."
+)
+
+
+def data_sources(data: str | Path) -> list[dict]:
+    """Per source of a dataset's ``manifest.csv``: name, train/val counts, quality, licence."""
+    manifest = Path(data) / "manifest.csv"
+    if not manifest.is_file():
+        return []
+    rows = list(csv.DictReader(manifest.open(newline="", encoding="utf-8")))
+    out = []
+    for src in sorted({r["source"] for r in rows}):
+        rs = [r for r in rows if r["source"] == src]
+        splits = Counter(r["split"] for r in rs)
+        out.append({
+            "source": src, "train": splits.get("train", 0), "val": splits.get("val", 0),
+            "quality": ", ".join(sorted({r.get("quality", "") for r in rs})),
+            "license": "; ".join(sorted({r.get("license", "") for r in rs})),
+        })
+    return out
+
+
+def render_card(info: dict) -> str:
+    """Markdown model card from ``info`` (keys: name, file, arch, params, size, config, history,
+    best_epoch, val (ValResult.to_dict + worst), val_size, sources, latency_ms, max_abs_diff, notes)."""
+    cfg = info["config"]
+    hist = info.get("history", [])
+    lines = [
+        f"# {info['name']} — `{info['file']}`",
+        "",
+        info.get("summary", ""),
+        "",
+        "## Architecture",
+        "",
+        ARCH_TEXT.get(info["arch"], info["arch"]),
+        "",
+        f"- Parameters: {info['params']:,} ({info['params'] / 1e6:.2f}M)",
+        f"- Input: `input`, float32 (N, 3, {info['size']}, {info['size']}), RGB in [0, 1] (the frame squashed to a square); "
+        f"output: `output`, float32 (N, 1, {info['size']}, {info['size']}), skin probability. ONNX opset 17, dynamic batch.",
+        f"- Export check: max abs difference ONNX Runtime vs PyTorch on {info.get('check_images', 0)} real images: "
+        f"{info.get('max_abs_diff', float('nan')):.2e}",
+        "",
+        "## Training",
+        "",
+        "Trained from scratch (no pretrained weights) with `streamseg train`; the config that reproduces it is "
+        f"`configs/{Path(info['file']).stem}.toml`.",
+        "",
+        f"- Data: the `train` split of `../shared/data/skin` ({sum(s['train'] for s in info.get('sources', []))} images); "
+        "`val` for model selection and the numbers below.",
+        f"- Weak masks: `quality=weak` samples (tdp_fullbody50: hair often marked as skin, sometimes clothing) "
+        f"have loss weight {cfg.get('weak_weight')}; the full-body masks that also mark some garments are kept "
+        "at weight 1 (they cannot be told apart automatically, and they are a minority).",
+        f"- Loss: BCE + soft IoU (weights {cfg.get('bce_weight')} / {cfg.get('iou_weight')})"
+        + (", summed over the fused and the six side outputs (deep supervision)" if info["arch"] == "u2netp" else "")
+        + ".",
+        f"- Optimiser: AdamW, lr {cfg.get('lr')}, weight decay {cfg.get('weight_decay')} (none on norms/biases), "
+        f"batch {cfg.get('batch')}, linear warm-up {cfg.get('warmup_epochs')} epoch then cosine to "
+        f"{cfg.get('min_lr_ratio')} x lr.",
+        f"- Schedule: {len(hist)} epochs of {cfg.get('epoch_size') or 'all'} images "
+        f"(progressive resizing: {_stages(hist)}); selected checkpoint: epoch {info.get('best_epoch')}.",
+        "- Augmentation: " + AUGMENT_TEXT.format(**cfg["augment"]),
+        "",
+        "## Data sources and licences",
+        "",
+        "| source | train | val | quality | licence / terms |",
+        "|---|---|---|---|---|",
+    ]
+    for s in info.get("sources", []):
+        lines.append(f"| {s['source']} | {s['train']} | {s['val']} | {s['quality']} | {s['license']} |")
+    lines += [
+        "",
+        "Licences differ per source and several carry only the original dataset's terms: check them before "
+        "redistributing the weights or using them commercially.",
+        "",
+        f"## Accuracy (val split, {info['val_size']}x{info['val_size']} input, per-image IoU at 0.5, mean)",
+        "",
+    ]
+    val = info.get("val")
+    if val:
+        lines += [f"**Overall mIoU: {val['miou']:.4f}** ({val['n']} images)", "", "| source | mIoU |", "|---|---|"]
+        lines += [f"| {k} | {v:.4f} |" for k, v in val["per_source"].items()]
+        if val.get("worst"):
+            lines += ["", "Worst images: " + ", ".join(f"`{i}` {v:.3f}" for i, v in val["worst"])]
+    else:
+        lines.append("Not evaluated.")
+    lines += ["", "## Speed", ""]
+    if info.get("latency_ms") is not None:
+        lines.append(
+            f"ONNX Runtime CPU, batch 1, {info['size']}x{info['size']}: median {info['latency_ms']:.1f} ms per frame "
+            f"({info.get('latency_note', 'measured on the 2-core development machine')})."
+        )
+    if info.get("notes"):
+        lines += ["", "## Notes and known gaps", ""] + [f"- {n}" for n in info["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def _stages(hist: list[dict]) -> str:
+    if not hist:
+        return "-"
+    parts, cur, n = [], hist[0]["size"], 0
+    for h in hist:
+        if h["size"] != cur:
+            parts.append(f"{n} at {cur} px")
+            cur, n = h["size"], 0
+        n += 1
+    parts.append(f"{n} at {cur} px")
+    return ", ".join(parts)

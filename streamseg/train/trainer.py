@@ -1,0 +1,294 @@
+"""The training loop: BCE + soft-IoU loss, AdamW, warm-up then cosine, checkpoints every epoch.
+
+Checkpoints (``<out>/last.pt`` every epoch, ``<out>/best.pt`` at the best val mIoU) are plain
+dicts of tensors, numbers, strings and lists written with ``torch.save`` and read back with
+``torch.load(..., weights_only=True)``: model, optimizer and scheduler state, completed epochs,
+step, best metric, history and the config. ``--resume`` continues exactly where a run stopped
+(a larger ``--epochs`` extends the cosine schedule from there).
+
+Example (a 2-step run on generated data is in ``tests/test_train.py``)::
+
+    from streamseg.train.config import TrainConfig
+    from streamseg.train.trainer import train
+    train(TrainConfig.load("configs/dlmv-256.toml"), data="../shared/data/skin", out="runs/dlmv-256")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from streamseg import log
+from streamseg.errors import ConfigError, InputError
+from streamseg.train.config import TrainConfig
+from streamseg.train.models import build_model, count_parameters
+
+CKPT_VERSION = 1
+
+
+def seg_loss(
+    logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, bce_weight: float = 1.0, iou_weight: float = 1.0
+) -> torch.Tensor:
+    """BCE + soft-IoU (Jaccard) loss, per image, weighted mean over the batch.
+
+    logits, target: (N, 1, H, W) float (target in [0, 1]); weight: (N,) float >= 0. Returns a scalar.
+    """
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none").mean(dim=(1, 2, 3))
+    p = torch.sigmoid(logits)
+    inter = (p * target).sum(dim=(1, 2, 3))
+    union = (p + target - p * target).sum(dim=(1, 2, 3))
+    soft_iou = (inter + 1.0) / (union + 1.0)  # +1: an empty mask predicted empty scores 1
+    per_image = bce_weight * bce + iou_weight * (1.0 - soft_iou)
+    return (per_image * weight).sum() / weight.sum().clamp_min(1e-6)
+
+
+def model_loss(out, target: torch.Tensor, weight: torch.Tensor, cfg: TrainConfig) -> torch.Tensor:
+    """Loss of a model output: one tensor, or U²-NetP's ``[fused, side1..6]`` (deep supervision)."""
+    if isinstance(out, (list, tuple)):
+        total = seg_loss(out[0], target, weight, cfg.bce_weight, cfg.iou_weight)
+        for side in out[1:]:
+            total = total + cfg.side_weight * seg_loss(side, target, weight, cfg.bce_weight, cfg.iou_weight)
+        return total
+    return seg_loss(out, target, weight, cfg.bce_weight, cfg.iou_weight)
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW; no weight decay on BatchNorm parameters and biases."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr
+    )
+
+
+def lr_factor(step: int, total_steps: int, warmup_steps: int, min_ratio: float) -> float:
+    """Linear warm-up to 1 over ``warmup_steps``, then cosine down to ``min_ratio`` at ``total_steps``."""
+    if warmup_steps > 0 and step < warmup_steps:
+        return (step + 1) / warmup_steps
+    t = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """Atomic ``torch.save`` (write a temp file, then rename): a kill never leaves half a checkpoint."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: no pickle code runs)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"checkpoint not found: {p}")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - corrupt/foreign files reach the user as one line
+        raise InputError(f"cannot read checkpoint {p}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(ckpt, dict) or "model" not in ckpt or "arch" not in ckpt:
+        raise InputError(f"{p} is not a streamseg training checkpoint")
+    return ckpt
+
+
+def model_from_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
+    """Rebuild the model of a checkpoint (eval mode) and return it with the checkpoint dict."""
+    ckpt = load_checkpoint(path)
+    model = build_model(ckpt["arch"])
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), ckpt
+
+
+class _Progress:
+    """A rich progress bar on a terminal; a plain line every ``every`` steps otherwise (log files)."""
+
+    def __init__(self, total_epochs: int, steps_per_epoch: int, first_epoch: int) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.tty = log.console.is_terminal
+        self.steps_per_epoch = steps_per_epoch
+        self.total = (total_epochs - first_epoch + 1) * steps_per_epoch
+        self.total_epochs = total_epochs
+        self.every = max(1, steps_per_epoch // 10)
+        self.t0 = time.perf_counter()
+        self.done = 0
+        self.progress = None
+        if self.tty:
+            self.progress = Progress(
+                TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]} @{task.fields[size]}"),
+                BarColumn(),
+                TextColumn("loss {task.fields[loss]:.4f}  val mIoU {task.fields[miou]}  {task.fields[ips]:.1f} img/s"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=log.console,
+            )
+            self.task = self.progress.add_task(
+                "train", total=self.total, epoch=first_epoch, epochs=total_epochs, size=0, loss=0.0, miou="-", ips=0.0
+            )
+            self.progress.start()
+
+    def update(self, epoch: int, size: int, step: int, loss: float, ips: float, miou: str) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, epoch=epoch, size=size, loss=loss, ips=ips, miou=miou)
+        elif step % self.every == 0 or step == self.steps_per_epoch:
+            el = time.perf_counter() - self.t0
+            eta = el / self.done * (self.total - self.done)
+            log.info(
+                f"epoch {epoch}/{self.total_epochs} @{size} step {step}/{self.steps_per_epoch} loss {loss:.4f} "
+                f"val mIoU {miou} {ips:.1f} img/s ETA {eta / 60:.1f} min"
+            )
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def train(
+    cfg: TrainConfig,
+    data: str | Path,
+    out: str | Path,
+    resume: str | Path | None = None,
+    max_steps: int = 0,
+) -> dict:
+    """Train ``cfg.arch`` on the ``train`` split of ``data``, validate on ``val`` every epoch.
+
+    Writes ``last.pt``, ``best.pt``, ``history.json`` and ``config.json`` into ``out``.
+    ``max_steps`` > 0 stops after that many optimizer steps in total (tests, smoke runs).
+    Returns a summary: ``{"best_miou", "best_epoch", "epochs_done", "losses", "history"}``.
+    """
+    from streamseg.train.data import TrainSet, build_cache, worker_init
+    from streamseg.train.validate import evaluate, load_valset, torch_predictor
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads)
+    # one OpenCV thread, set before any DataLoader fork (a child that touches a parent's pool deadlocks)
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.manual_seed(cfg.seed)
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+
+    cache = build_cache(data, cfg.cache_dir, cfg.effective_cache_side, split="train", progress=True)
+    weights = np.array([cfg.weak_weight if q == "weak" else 1.0 for q in cache.qualities], np.float32)
+    valsets: dict[int, object] = {}
+    n_train = len(cache.ids)
+    epoch_size = min(cfg.epoch_size or n_train, n_train)
+    steps_per_epoch = max(1, epoch_size // cfg.batch)
+    total_steps = steps_per_epoch * cfg.epochs
+    warmup_steps = int(cfg.warmup_epochs * steps_per_epoch)
+
+    model = build_model(cfg.arch)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    opt = make_optimizer(model, cfg)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, total_steps, warmup_steps, cfg.min_lr_ratio)
+    )
+    start_epoch, step, best, best_epoch, history = 1, 0, -1.0, 0, []
+    if resume:
+        ckpt = load_checkpoint(resume)
+        if ckpt["arch"] != cfg.arch:
+            raise ConfigError(f"arch: checkpoint {resume} is {ckpt['arch']!r}, config says {cfg.arch!r}")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        start_epoch = int(ckpt["epoch"]) + 1
+        step = int(ckpt["step"])
+        best, best_epoch = float(ckpt["best_miou"]), int(ckpt["best_epoch"])
+        history = list(ckpt.get("history", []))
+        log.info(f"resumed {resume}: epoch {start_epoch - 1} done, step {step}, best val mIoU {best:.4f}")
+    fwd = torch.compile(model) if cfg.compile else model
+
+    log.info(
+        f"training {cfg.arch} ({count_parameters(model) / 1e6:.2f}M parameters) on {n_train} images, "
+        f"{steps_per_epoch} steps x batch {cfg.batch} per epoch, epochs {start_epoch}-{cfg.epochs}, "
+        f"out {out}"
+    )
+    bar = _Progress(cfg.epochs, steps_per_epoch, start_epoch)
+    losses: list[float] = []
+    miou_txt = f"{best:.4f}" if best >= 0 else "-"
+    stop = False
+    try:
+        for epoch in range(start_epoch, cfg.epochs + 1):
+            size = cfg.size_at(epoch)
+            ds = TrainSet(cache, size, cfg.augment, weights, seed=cfg.seed * 100003 + epoch)
+            order = np.random.default_rng(cfg.seed * 7919 + epoch).permutation(n_train)[: steps_per_epoch * cfg.batch]
+            loader = torch.utils.data.DataLoader(
+                torch.utils.data.Subset(ds, order.tolist()),
+                batch_size=cfg.batch,
+                shuffle=False,
+                drop_last=True,
+                num_workers=cfg.workers,
+                worker_init_fn=worker_init,
+                generator=torch.Generator().manual_seed(cfg.seed + epoch),
+            )
+            model.train()
+            t_ep, run_loss, n_img = time.perf_counter(), 0.0, 0
+            for i, (x, y, w) in enumerate(loader, 1):
+                if cfg.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                loss = model_loss(fwd(x), y, w, cfg)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                step += 1
+                lv = float(loss.detach())
+                losses.append(lv)
+                run_loss = lv if i == 1 else 0.95 * run_loss + 0.05 * lv
+                n_img += x.shape[0]
+                bar.update(epoch, size, i, run_loss, n_img / (time.perf_counter() - t_ep), miou_txt)
+                if max_steps and len(losses) >= max_steps:
+                    stop = True
+                    break
+            train_time = time.perf_counter() - t_ep
+            t_val = time.perf_counter()
+            model.eval()
+            vsize = cfg.val_size_at(epoch)
+            if vsize not in valsets:
+                valsets[vsize] = load_valset(data, vsize, limit=cfg.val_limit)
+            result = evaluate(torch_predictor(model, cfg.channels_last), valsets[vsize], batch=cfg.batch)
+            improved = result.miou > best
+            if improved:
+                best, best_epoch = result.miou, epoch
+            miou_txt = f"{result.miou:.4f}"
+            history.append({
+                "epoch": epoch, "size": size, "val_size": vsize, "loss": run_loss, "lr": float(sched.get_last_lr()[0]),
+                "val_miou": result.miou, "val_per_source": result.per_source,
+                "train_s": round(train_time, 1), "val_s": round(time.perf_counter() - t_val, 1),
+                "images_per_s": round(n_img / max(train_time, 1e-9), 2),
+            })
+            state = {
+                "version": CKPT_VERSION, "arch": cfg.arch, "model": model.state_dict(),
+                "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "epoch": epoch, "step": step,
+                "best_miou": best, "best_epoch": best_epoch, "history": history, "config": cfg.to_dict(),
+                "val": result.to_dict(),
+            }
+            save_checkpoint(out / "last.pt", state)
+            if improved:
+                save_checkpoint(out / "best.pt", state)
+            (out / "history.json").write_text(json.dumps(history, indent=1))
+            per_src = " ".join(f"{k}={v:.3f}" for k, v in result.per_source.items())
+            log.info(
+                f"epoch {epoch}/{cfg.epochs} @{size}: loss {run_loss:.4f}, val mIoU {result.miou:.4f} "
+                f"(best {best:.4f} @ {best_epoch}) [{per_src}] {n_img / max(train_time, 1e-9):.1f} img/s"
+            )
+            if stop:
+                break
+    finally:
+        bar.close()
+    return {
+        "best_miou": best, "best_epoch": best_epoch, "epochs_done": history[-1]["epoch"] if history else 0,
+        "losses": losses, "history": history,
+    }

@@ -1,0 +1,106 @@
+"""Every augmentation keeps image and mask aligned (fixtures generated here, no shared data)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from streamseg.train import augment as A  # noqa: E402
+from streamseg.train.augment import AugmentConfig, Augmenter  # noqa: E402
+
+
+def blocks(size: int = 96, cell: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A blocky colour image and the mask drawn from it (red channel > 127 = 'skin')."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (size // cell, size // cell, 3), dtype=np.uint8)
+    small[..., 2] = np.where(small[..., 2] > 127, 230, 20)  # keep red far from the threshold
+    img = cv2.resize(small, (size, size), interpolation=cv2.INTER_NEAREST)
+    return img, np.where(img[..., 2] > 127, 255, 0).astype(np.uint8)
+
+
+def interior(mask: np.ndarray, r: int = 2) -> np.ndarray:
+    """Pixels at least ``r`` px away from any mask edge (where bilinear sampling is unambiguous)."""
+    k = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    edge = cv2.dilate(mask, k) != cv2.erode(mask, k)
+    return ~edge
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_geometric_warp_keeps_mask_on_image(seed: int) -> None:
+    img, mask = blocks(96, 24, seed=seed)
+    cfg = AugmentConfig(crop_scale=(0.5, 1.2), rotate_deg=20, p_flip=0.5)
+    m = A.affine_matrix(mask.shape, 64, np.random.default_rng(seed), cfg)
+    wi, wm = A.warp(img, mask, m, 64)
+    redrawn = np.where(wi[..., 2] > 127, 255, 0)
+    ok = interior(wm)
+    assert ok.mean() > 0.4  # the check covers a good part of the image
+    assert np.array_equal(redrawn[ok], wm[ok])
+
+
+def test_flip_moves_mask_with_image() -> None:
+    img = np.zeros((64, 64, 3), np.uint8)
+    img[:, :16, 2] = 255  # a red strip on the left only
+    mask = np.where(img[..., 2] > 127, 255, 0).astype(np.uint8)
+    cfg = AugmentConfig(crop_scale=(1.0, 1.0), aspect=(1.0, 1.0), rotate_deg=0, p_flip=1.0)
+    wi, wm = A.warp(img, mask, A.affine_matrix(mask.shape, 64, np.random.default_rng(0), cfg), 64)
+    assert wm[:, -8:].all() and not wm[:, :40].any()
+    assert np.array_equal(np.where(wi[..., 2] > 127, 255, 0), wm)
+
+
+def _identity_geometry(**kw) -> AugmentConfig:
+    base = {f: 0.0 for f in AugmentConfig.__dataclass_fields__ if f.startswith("p_")}
+    base.update(crop_scale=(1.0, 1.0), aspect=(1.0, 1.0), rotate_deg=0.0)
+    base.update(kw)
+    return AugmentConfig(**base)
+
+
+@pytest.mark.parametrize(
+    "prob", ["p_hue", "p_desaturate", "p_grey", "p_contrast", "p_sepia", "p_channel_swap", "p_blur", "p_noise", "p_jpeg"]
+)
+def test_photometric_changes_image_not_mask(prob: str) -> None:
+    img, mask = blocks(64, 8, seed=3)
+    aug = Augmenter(64, _identity_geometry(**{prob: 1.0}), np.random.default_rng(1))
+    out_img, out_mask = aug(img, mask)
+    assert np.array_equal(out_mask, mask)
+    assert out_img.shape == img.shape and out_img.dtype == np.uint8
+    assert not np.array_equal(out_img, img)
+
+
+def test_identity_geometry_is_identity() -> None:
+    img, mask = blocks(64, 8, seed=4)
+    out_img, out_mask = Augmenter(64, _identity_geometry(), np.random.default_rng(0))(img, mask)
+    assert np.array_equal(out_img, img) and np.array_equal(out_mask, mask)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lattice_clears_mask_exactly_where_it_draws(seed: int) -> None:
+    img = np.full((80, 80, 3), 128, np.uint8)
+    img[0, 0] = 7  # a pixel value the lattice colour cannot be confused with below
+    mask = np.full((80, 80), 255, np.uint8)
+    out_img, out_mask = A.lattice(img, mask, np.random.default_rng(seed))
+    changed = np.any(out_img != img, axis=2)
+    cleared = out_mask == 0
+    # every cleared pixel was painted over; painted pixels whose colour happens to equal the old one are allowed
+    painted_same = cleared & ~changed
+    assert np.array_equal(changed, cleared & changed)
+    assert (painted_same.sum() == 0) or np.all(out_img[painted_same] == img[painted_same])
+    assert cleared.any()
+    assert np.array_equal(img[0, 1], [128, 128, 128])  # inputs untouched
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_full_augmenter_geometry_aligned(seed: int) -> None:
+    """Everything on except colour changes: the mask redrawn from the output image matches off the edges."""
+    img, mask = blocks(96, 12, seed=seed)
+    cfg = _identity_geometry(crop_scale=(0.5, 1.15), aspect=(0.75, 1.33), rotate_deg=15.0, p_flip=0.5)
+    out_img, out_mask = Augmenter(64, cfg, np.random.default_rng(seed))(img, mask)
+    ok = interior(out_mask)
+    assert np.array_equal(np.where(out_img[..., 2] > 127, 255, 0)[ok], out_mask[ok])
+
+
+def test_config_rejects_unknown_key() -> None:
+    with pytest.raises(KeyError):
+        AugmentConfig.from_dict({"p_nope": 1.0})
