@@ -166,3 +166,20 @@ def test_architectures_have_the_published_sizes() -> None:
     assert len(out) == 7 and all(o.shape == (1, 1, 40, 56) for o in out)
     with pytest.raises(ValueError):
         build_model("nope")
+
+
+def test_resume_from_weights_only_fp16_checkpoint(tmp_path: Path) -> None:
+    """The checkpoints kept in git (checkpoints/*.pt) hold fp16 weights only: training starts
+    from those weights with a fresh optimizer and schedule."""
+    data = make_dataset(tmp_path / "data")
+    train(tiny_config("u2netp", tmp_path, epochs=1), data, tmp_path / "run")
+    full = load_checkpoint(tmp_path / "run" / "last.pt")
+    slim = {"arch": "u2netp", "model": {k: v.half() if v.is_floating_point() else v for k, v in full["model"].items()}, "epoch": 1}
+    torch.save(slim, tmp_path / "slim.pt")
+    summary = train(tiny_config("u2netp", tmp_path, epochs=1), data, tmp_path / "run2", resume=tmp_path / "slim.pt")
+    assert summary["epochs_done"] == 1 and len(summary["losses"]) == 1  # a new schedule, not "already done"
+    after = load_checkpoint(tmp_path / "run2" / "last.pt")
+    k = next(k for k, v in full["model"].items() if v.is_floating_point() and v.ndim == 4)
+    start = full["model"][k].half().float()
+    assert not torch.equal(after["model"][k], start)  # trained on from the loaded weights ...
+    assert (after["model"][k] - start).abs().max() < (after["model"][k]).abs().max()  # ... not from scratch

@@ -196,11 +196,16 @@ def train(
         opt, lambda s: lr_factor(s, total_steps, warmup_steps, cfg.min_lr_ratio)
     )
     start_epoch, step, best, best_epoch, history = 1, 0, -1.0, 0, []
+    ckpt = None
     if resume:
         ckpt = load_checkpoint(resume)
         if ckpt["arch"] != cfg.arch:
             raise ConfigError(f"arch: checkpoint {resume} is {ckpt['arch']!r}, config says {cfg.arch!r}")
-        model.load_state_dict(ckpt["model"])
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()})
+        if "optimizer" not in ckpt:  # a weights-only checkpoint (checkpoints/*.pt in git): new schedule
+            log.info(f"initialised from weights {resume} (epoch {ckpt.get('epoch')}); optimizer and schedule start afresh")
+            ckpt = None
+    if ckpt is not None:
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
         start_epoch = int(ckpt["epoch"]) + 1
