@@ -45,37 +45,12 @@ def export_random(arch: str, size: int, out_dir: Path) -> Path:
     """Export a randomly initialised ``arch`` at ``size`` (probability output, dynamic batch) + its spec."""
     import torch
 
-    from streamseg.train.models import Probability, build_model
+    from streamseg.train.export import export_onnx, spec_dict, write_spec
+    from streamseg.train.models import build_model
 
     torch.manual_seed(0)
-    model = Probability(build_model(arch)).eval()
-    path = out_dir / f"{arch}-{size}.onnx"
-    with torch.no_grad():
-        torch.onnx.export(
-            model,
-            torch.rand(1, 3, size, size),
-            str(path),
-            input_names=["input"],
-            output_names=["prob"],
-            dynamic_axes={"input": {0: "batch"}, "prob": {0: "batch"}},
-            opset_version=17,
-            dynamo=False,
-        )
-    spec = {
-        "name": f"{arch}-bench",
-        "file": path.name,
-        "input_name": "input",
-        "input_size": [size, size],
-        "color_order": "RGB",
-        "scale": 255.0,
-        "mean": None,
-        "std": None,
-        "output_index": 0,
-        "output_channel": 0,
-        "output": "probability",
-        "dynamic_batch": True,
-    }
-    path.with_suffix(".json").write_text(json.dumps(spec, indent=1))
+    path = export_onnx(build_model(arch).eval(), out_dir / f"{arch}-{size}.onnx", size)
+    write_spec(path.with_suffix(".json"), spec_dict(f"{arch}-bench", f"random-weight {arch}", path.name, size, None))
     return path
 
 

@@ -151,24 +151,11 @@ def test_bench_report_files_parse(tmp_path: Path) -> None:
     assert "| `c` | 32x24 | 32x24 | numpy |" in md and "`x`: cannot run here" in md
 
 
-def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    from streamseg import cli
-
-    monkeypatch.setattr(sys, "argv", ["streamseg", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_cli_bench_writes_reports(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_bench_writes_reports(tmp_path: Path, cli) -> None:
     clip = write_clip(tmp_path / "clip.mp4", frames=3)
     out = tmp_path / "rep"
-    code, stdout, err = _cli(
-        monkeypatch, capsys, "bench", "--methods", "ellipse", "--frame-sizes", "32x24,64x48", "--repeats", "2",
+    code, stdout, err = cli(
+        "bench", "--methods", "ellipse", "--frame-sizes", "32x24,64x48", "--repeats", "2",
         "--warmup", "0", "--video", str(clip), "--report", str(out),
     )
     assert code == 0, err
@@ -189,8 +176,8 @@ def test_cli_bench_writes_reports(tmp_path: Path, monkeypatch, capsys) -> None:
         (("--methods", "ellipse", "--repeats", "0"), "--repeats"),
     ],
 )
-def test_cli_bench_bad_input_is_one_line(monkeypatch, capsys, args: tuple[str, ...], message: str) -> None:
-    code, _, err = _cli(monkeypatch, capsys, "bench", *args)
+def test_cli_bench_bad_input_is_one_line(cli, args: tuple[str, ...], message: str) -> None:
+    code, _, err = cli("bench", *args)
     assert code == 2
     assert message in err and err.strip().startswith("error:") and "Traceback" not in err
 
@@ -247,12 +234,12 @@ def _onnx_model(path: Path, h: int | str = "H", w: int | str = "W") -> Path:
     return path
 
 
-def test_cli_bench_onnx_models_fixed_and_dynamic(tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_bench_onnx_models_fixed_and_dynamic(tmp_path: Path, cli) -> None:
     dyn = _onnx_model(tmp_path / "dyn.onnx")
     fixed = _onnx_model(tmp_path / "fixed.onnx", 32, 32)
     out = tmp_path / "rep"
-    code, _, err = _cli(
-        monkeypatch, capsys, "bench", "--methods", f"{dyn},{fixed}", "--sizes", "16,48", "--frame-sizes", "40x30",
+    code, _, err = cli(
+        "bench", "--methods", f"{dyn},{fixed}", "--sizes", "16,48", "--frame-sizes", "40x30",
         "--provider", "cpu", "--repeats", "2", "--warmup", "0", "--report", str(out),
     )
     assert code == 0, err

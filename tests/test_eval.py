@@ -275,40 +275,27 @@ def test_match_mask_rejects_another_aspect_ratio() -> None:
     assert match_mask(m, 3, 3) is m
 
 
-def _cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    from streamseg import cli
-
-    monkeypatch.setattr(sys, "argv", ["streamseg", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_cli_unknown_method_is_one_line(tiny: Path, monkeypatch, capsys) -> None:
-    code, _, err = _cli(monkeypatch, capsys, "eval", str(tiny), "--methods", "nope")
+def test_cli_unknown_method_is_one_line(tiny: Path, cli) -> None:
+    code, _, err = cli("eval", str(tiny), "--methods", "nope")
     assert code == 2
     assert err.strip().startswith("error: unknown method 'nope'")
     assert "Traceback" not in err
 
 
-def test_cli_missing_folder_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
-    code, _, err = _cli(monkeypatch, capsys, "eval", str(tmp_path / "nowhere"), "--methods", "ellipse")
+def test_cli_missing_folder_is_one_line(tmp_path: Path, cli) -> None:
+    code, _, err = cli("eval", str(tmp_path / "nowhere"), "--methods", "ellipse")
     assert code == 2 and "dataset folder not found" in err and "Traceback" not in err
 
 
-def test_cli_examples_need_report(tiny: Path, monkeypatch, capsys) -> None:
-    code, _, err = _cli(monkeypatch, capsys, "eval", str(tiny), "--methods", "ellipse", "--examples", "2")
+def test_cli_examples_need_report(tiny: Path, cli) -> None:
+    code, _, err = cli("eval", str(tiny), "--methods", "ellipse", "--examples", "2")
     assert code == 2 and "--report" in err
 
 
-def test_cli_writes_every_report(tiny: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_cli_writes_every_report(tiny: Path, tmp_path: Path, cli) -> None:
     out = tmp_path / "rep"
-    code, stdout, err = _cli(
-        monkeypatch, capsys, "eval", str(tiny), "--methods", "ellipse", "--split", "val", "--report", str(out), "--examples", "2"
+    code, stdout, err = cli(
+        "eval", str(tiny), "--methods", "ellipse", "--split", "val", "--report", str(out), "--examples", "2"
     )
     assert code == 0, err
     assert "ellipse" in stdout
