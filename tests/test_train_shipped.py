@@ -1,7 +1,7 @@
 """The shipped models (models/dlmv-256.*, models/u2netp-512.*): they load, match their specs, and see skin.
 
 Needs only onnxruntime (the runtime dependency), not torch. The frame comes from the demo clip
-shipped in the repo (examples/), not from ../shared.
+shipped in the repo (examples/), never from the shared data folder.
 """
 
 from __future__ import annotations
