@@ -12,12 +12,10 @@ from __future__ import annotations
 import random
 import resource
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from pathlib import Path
 
 import cv2
@@ -26,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mjpeg_server import MJPEGServer  # noqa: E402
 
-from streamseg.synthetic import make_video, read_video  # noqa: E402
+from streamseg.synthetic import make_video, png_header_only, read_video  # noqa: E402
 
 CLI = [sys.executable, "-m", "streamseg"]
 TMP = Path(tempfile.mkdtemp(prefix="streamseg-faults-"))
@@ -53,13 +51,6 @@ def interrupt(case: str, args: list[str], wait_for: Path, sig: int, check) -> No
     lines = [l for l in err.strip().splitlines() if l.startswith(("error:", "recorded"))]
     said = (lines[-1] if lines else "").replace(str(TMP), "<tmp>")
     ROWS.append((case, (said + " — " + check()).replace("|", "\\|"), p.returncode))
-
-
-def png_header(path: Path, w: int, h: int) -> None:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)) + chunk(b"IEND", b""))
 
 
 def main() -> None:
@@ -113,7 +104,7 @@ def main() -> None:
     cv2.imwrite(str(d / "rgba.png"), np.zeros((20, 30, 4), np.uint8))
     cv2.imwrite(str(d / "deep.png"), np.zeros((20, 30, 3), np.uint16))
     p = run("greyscale, RGBA and 16-bit images", ["image", d / "grey.png", d / "rgba.png", d / "deep.png", *m, "-o", d / "img"])
-    png_header(d / "huge.png", 40000, 40000)
+    png_header_only(d / "huge.png", 40000, 40000)
     run("image of 40000x40000", ["image", d / "huge.png", *m, "-o", d / "img"])
     # live
     run("camera index that does not exist", ["webcam", "--source", "57", "--no-show", *m])

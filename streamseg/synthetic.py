@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import struct
+import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -99,3 +101,16 @@ def read_video(path: Path) -> dict:
     with av.open(str(path)) as c:
         audio_packets = sum(1 for p in c.demux(c.streams.audio) if p.size) if c.streams.audio else 0
     return {"frames": len(pts), "pts": pts, "times": [float(p * tb) for p in pts], "shapes": shapes, "audio_packets": audio_packets}
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """Write a PNG whose header claims ``width`` x ``height`` but holds almost no pixel data:
+    an "image too large" input that costs nothing to make."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path = Path(path)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    return path

@@ -7,17 +7,17 @@ import os
 import random
 import resource
 import signal
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from conftest import make_video, read_video
+
+from streamseg.synthetic import png_header_only
 
 STREAMSEG = [sys.executable, "-m", "streamseg"]
 
@@ -131,14 +131,6 @@ def test_10bit_and_444_sources(tmp_path, cli, pix_fmt):
 # ---------------------------------------------------------------- images
 
 
-def _png_header_only(path: Path, width: int, height: int) -> None:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
-
-
 def test_grey_rgba_and_16bit_images(tmp_path, cli):
     skin = (130, 150, 200)
     grey = np.full((20, 30), 128, np.uint8)
@@ -158,7 +150,7 @@ def test_grey_rgba_and_16bit_images(tmp_path, cli):
 
 
 def test_image_too_large_is_refused_before_decoding(tmp_path, cli):
-    _png_header_only(tmp_path / "huge.png", 40000, 40000)
+    png_header_only(tmp_path / "huge.png", 40000, 40000)
     cv2.imwrite(str(tmp_path / "ok.png"), np.zeros((8, 8, 3), np.uint8))
     code, out, err = cli("image", tmp_path / "huge.png", tmp_path / "ok.png", "-m", "ellipse")
     assert code != 0 and "too large" in err and "Traceback" not in err

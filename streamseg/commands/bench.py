@@ -68,10 +68,7 @@ def command(
         def show(r) -> None:
             log.info(f"{r.method:>14} {r.size:>10}: median {r.median_ms:8.2f} ms, p90 {r.p90_ms:8.2f} ms (floor {r.floor_ms:.2f} ms)")
 
-        info = machine.describe()  # before the run: the load average is then not our own
-        info["threads"]["requested"] = threads
-        if machine.busy_warning(info):
-            log.warn(machine.busy_warning(info))
+        info = machine.describe_run(threads)
         skip_failing = methods.strip().lower() == "all"
         ran = {}
         for name, seg in sel.segmenters.items():

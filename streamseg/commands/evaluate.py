@@ -62,10 +62,7 @@ def command(
         for name, why in sel.skipped.items():
             log.warn(f"skipping {name}: {why}")
         log.info(f"evaluating {', '.join(sel.segmenters)} on {data} (split {split})")
-        info = machine.describe()  # before the run: the load average is then not our own
-        info["threads"]["requested"] = threads
-        if machine.busy_warning(info):
-            log.warn(machine.busy_warning(info))
+        info = machine.describe_run(threads)
         skip_failing = methods.strip().lower() == "all"
         result = evaluate(
             ds, sel.segmenters, split=split, threshold=threshold, sources=source_list, limit=limit,

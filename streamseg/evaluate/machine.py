@@ -94,6 +94,19 @@ def describe() -> dict:
     return info
 
 
+def describe_run(threads: int) -> dict:
+    """:func:`describe` plus the requested thread count, warning on stderr when the machine is
+    busy. Call it before the run, so the load average is not our own."""
+    from streamseg import log
+
+    info = describe()
+    info["threads"]["requested"] = threads
+    warning = busy_warning(info)
+    if warning:
+        log.warn(warning)
+    return info
+
+
 def summary_line(info: dict) -> str:
     """``"AMD EPYC, 2 cores (threads: opencv 2, numba 2), no GPU, Linux 6.8, Python 3.11, load 0.3"``."""
     t = info.get("threads", {})
