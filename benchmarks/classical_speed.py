@@ -65,7 +65,7 @@ def bench(methods: list[str], runs: int, threads: int) -> list[dict]:
     from streamseg.segment import MethodOptions, create
     from streamseg.segment.classical import kernels, reference
     from streamseg.segment.classical.face import mahalanobis_lut
-    from streamseg.segment.classical.icm import MRFBuffers, edge_table, icm_labels
+    from streamseg.segment.classical.icm import MRFBuffers, icm_labels, mrf_setup, mrf_sweeps
 
     base = demo_frame()
     segs = {m: create(m, MethodOptions(threads=threads)) for m in methods}
@@ -80,18 +80,20 @@ def bench(methods: list[str], runs: int, threads: int) -> list[dict]:
             if m == "icm":
                 fns["kernel"] = lambda: icm_labels(frame, seg.dtable, seg.lam, seg.sweeps, True)
                 fns["numpy*"] = lambda: icm_labels(frame, seg.dtable, seg.lam, seg.sweeps, False)
-                b = MRFBuffers.of(h, w)
                 lab = cv2.cvtColor(frame, cv2.COLOR_BGR2Lab)
-                d2 = kernels.icm_prepare(frame, lab, seg.dtable, b.dunary, b.labels, b.d2r, b.d2d)
-                kernels.icm_weights(b.d2r, b.d2d, edge_table(seg.lam, int(d2), h * (w - 1) + (h - 1) * w), b.wr, b.wd)
-                init = b.labels.copy()
+                bufs = {}
+                for use in (True, False):
+                    bufs[use] = MRFBuffers.of(h, w)
+                    mrf_setup(frame, lab, seg.dtable, seg.lam, use, bufs[use])
+                init = {use: (b.labels.copy(), b.signs.copy()) for use, b in bufs.items()}
 
-                def sweeps(impl, b=b, init=init, n=seg.sweeps):
-                    b.labels[...] = init  # both stop after the same sweep (same labels, same counts)
-                    impl.icm_sweeps(b.dunary, b.wr, b.wd, b.labels, n)
+                def sweeps(use, n=seg.sweeps):
+                    b = bufs[use]
+                    b.labels[...], b.signs[...] = init[use]  # both stop after the same sweep
+                    mrf_sweeps(b, n, use)  # kernel: sweeps over the packed layout + unpacking the labels
 
-                fns["sweeps_kernel"] = lambda: sweeps(kernels)
-                fns["sweeps_numpy*"] = lambda: sweeps(reference)
+                fns["sweeps_kernel"] = lambda: sweeps(True)
+                fns["sweeps_numpy*"] = lambda: sweeps(False)
             elif m == "face":
                 lut = mahalanobis_lut(np.array([110.0, 150.0]), np.diag([25.0, 25.0]), 2.5)
                 fns["kernel"] = lambda: kernels.cbcr_lut(frame, lut, out)

@@ -47,6 +47,7 @@ class AugmentConfig:
     noise_sigma: tuple[float, float] = (2.0, 10.0)
     p_jpeg: float = 0.4
     jpeg_quality: tuple[int, int] = (30, 90)
+    p_blank: float = 0.0  # replace the view by a skinless wall (flat colour or gradient), mask all 0
 
     @classmethod
     def from_dict(cls, d: dict) -> "AugmentConfig":
@@ -213,6 +214,22 @@ def lattice(
 # ---------------------------------------------------------------------------------------------
 
 
+def blank_frame(size: int, rng: np.random.Generator) -> np.ndarray:
+    """A skinless ``size`` x ``size`` BGR uint8 view: a flat colour or a linear gradient, grey-biased.
+
+    Teaches the models that a textureless wall (grey, white, beige or black) is not skin.
+    """
+    c0 = rng.uniform(0, 255, 3)
+    if rng.random() < 0.5:  # greys and whites: the walls models most often mistake for skin
+        c0 = np.full(3, c0[0]) + rng.normal(0, 8, 3)
+    c1 = c0 + rng.normal(0, 40, 3) if rng.random() < 0.6 else c0
+    t = np.linspace(0.0, 1.0, size, dtype=np.float32)
+    angle = rng.uniform(0, 2 * math.pi)
+    ramp = np.clip(0.5 + (t[None, :] - 0.5) * math.cos(angle) + (t[:, None] - 0.5) * math.sin(angle), 0, 1)
+    img = c0[None, None, :] * (1 - ramp[..., None]) + c1[None, None, :] * ramp[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
 class Augmenter:
     """Random training view: ``(image, mask)`` of any size -> ``size`` x ``size`` pair.
 
@@ -227,6 +244,8 @@ class Augmenter:
     def __call__(self, image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cfg, rng = self.cfg, self.rng
         img, msk = warp(image, mask, affine_matrix(mask.shape[:2], self.size, rng, cfg), self.size)
+        if cfg.p_blank > 0 and rng.random() < cfg.p_blank:
+            img, msk = blank_frame(self.size, rng), np.zeros_like(msk)
         if rng.random() < cfg.p_lattice:
             img, msk = lattice(img, msk, rng)
         if rng.random() < cfg.p_hue:

@@ -256,23 +256,21 @@ def tune_icm(
     among those within ``tolerance`` of the best mean IoU, and every row of the grid. The kernels
     run on one thread here: small images gain nothing from parallel sweeps.
     """
-    from streamseg.segment.classical import kernels, reference
-
     if not use_numba:
-        return _icm_grid(reference, pairs, skin, bg, lambdas, priors, sweeps, log, tolerance)
+        return _icm_grid(False, pairs, skin, bg, lambdas, priors, sweeps, log, tolerance)
     import numba
 
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        return _icm_grid(kernels, pairs, skin, bg, lambdas, priors, sweeps, log, tolerance)
+        return _icm_grid(True, pairs, skin, bg, lambdas, priors, sweeps, log, tolerance)
     finally:
         numba.set_num_threads(threads)
 
 
-def _icm_grid(impl, pairs, skin, bg, lambdas, priors, sweeps, log, tolerance) -> tuple[dict, list[dict]]:
+def _icm_grid(use_numba: bool, pairs, skin, bg, lambdas, priors, sweeps, log, tolerance) -> tuple[dict, list[dict]]:
     from streamseg.metrics import iou
-    from streamseg.segment.classical.icm import MRFBuffers, edge_table, unary_table
+    from streamseg.segment.classical.icm import MRFBuffers, mrf_setup, mrf_sweeps, unary_table
 
     labs = [cv2.cvtColor(img, cv2.COLOR_BGR2Lab) for img, _ in pairs]
     rows = []
@@ -284,14 +282,13 @@ def _icm_grid(impl, pairs, skin, bg, lambdas, priors, sweeps, log, tolerance) ->
             for (img, truth), lab in zip(pairs, labs):
                 h, w = truth.shape
                 b = MRFBuffers.of(h, w)
-                d2 = impl.icm_prepare(img, lab, dtable, b.dunary, b.labels, b.d2r, b.d2d)
-                impl.icm_weights(b.d2r, b.d2d, edge_table(lam, int(d2), h * (w - 1) + (h - 1) * w), b.wr, b.wd)
+                mrf_setup(img, lab, dtable, lam, use_numba, b)
                 scores[0].append(iou(b.labels > 0, truth))
                 done = 0
                 for s in checkpoints:
-                    impl.icm_sweeps(b.dunary, b.wr, b.wd, b.labels, s - done)
+                    labels = mrf_sweeps(b, s - done, use_numba)
                     done = s
-                    scores[s].append(iou(b.labels > 0, truth))
+                    scores[s].append(iou(labels > 0, truth))
             here = [{"lambda": float(lam), "prior": float(prior), "sweeps": s, "miou": float(np.mean(v))} for s, v in scores.items()]
             rows += here
             log(

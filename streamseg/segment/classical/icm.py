@@ -10,7 +10,8 @@ Energy ``E(l) = sum_i U_i(l_i) + sum_(i,j) w_ij [l_i != l_j]`` over 4-neighbours
   looked up in a table over the integer squared difference.
 
 Labels start at the unary minimum; each sweep visits the pixels in red-black (checkerboard)
-order, which makes a half-sweep parallel and deterministic. The MRF runs at ``scale`` times the
+order, which makes a half-sweep parallel and deterministic. The kernels store each colour's
+pixels contiguously (:func:`kernels.icm_pack`) so that a half-sweep is a branch-free SIMD loop. The MRF runs at ``scale`` times the
 frame size (``icm`` in the parameter file; 1.0 by default) and the labels are resized back.
 
 Example:
@@ -60,7 +61,11 @@ def edge_table(lam: float, d2_sum: int, n_edges: int) -> np.ndarray:
 
 @dataclass
 class MRFBuffers:
-    """Per-size work arrays (reused across frames of one size)."""
+    """Per-size work arrays (reused across frames of one size).
+
+    ``wr``/``wd`` are the NumPy path's edge weights; ``planes``/``signs`` the kernels' checkerboard
+    layout (:func:`kernels.icm_pack`), whose ``signs`` border stays +1.
+    """
 
     dunary: np.ndarray
     labels: np.ndarray
@@ -68,11 +73,47 @@ class MRFBuffers:
     d2d: np.ndarray
     wr: np.ndarray
     wd: np.ndarray
+    planes: np.ndarray
+    signs: np.ndarray
 
     @classmethod
     def of(cls, h: int, w: int) -> "MRFBuffers":
         f = lambda t: np.empty((h, w), t)  # noqa: E731
-        return cls(f(np.float32), f(np.uint8), f(np.int32), f(np.int32), f(np.float32), f(np.float32))
+        wp = (w + 1) // 2
+        planes = np.empty((2, 5, h, wp), np.float32)
+        signs = np.ones((2, h + 2, wp + 2), np.float32)
+        return cls(f(np.float32), f(np.uint8), f(np.int32), f(np.int32), f(np.float32), f(np.float32), planes, signs)
+
+
+def mrf_setup(
+    frame: np.ndarray, lab: np.ndarray, dtable: np.ndarray, lam: float, use_numba: bool, b: MRFBuffers
+) -> None:
+    """Unaries, initial labels (unary minimum) and edge weights of one frame into ``b``.
+
+    frame: C-contiguous BGR uint8 (H, W, 3); lab: its ``cv2.COLOR_BGR2Lab`` (uint8, same shape);
+    dtable: float32 (256, 256) from :func:`unary_table`; ``b`` sized (H, W).
+    """
+    h, w = frame.shape[:2]
+    impl = kernels if use_numba else reference
+    d2_sum = impl.icm_prepare(frame, lab, dtable, b.dunary, b.labels, b.d2r, b.d2d)
+    table = edge_table(lam, int(d2_sum), h * (w - 1) + (h - 1) * w)
+    if use_numba:
+        kernels.icm_pack(b.dunary, b.labels, b.d2r, b.d2d, table, b.wr, b.wd, b.planes, b.signs)
+    else:
+        reference.icm_weights(b.d2r, b.d2d, table, b.wr, b.wd)
+
+
+def mrf_sweeps(b: MRFBuffers, sweeps: int, use_numba: bool) -> np.ndarray:
+    """Run up to ``sweeps`` more ICM sweeps on ``b`` (set up by :func:`mrf_setup`); returns ``b.labels``.
+
+    ``b.labels``: uint8 (H, W), 1 = skin. Calls may be chained (1 then 4 sweeps = 5 sweeps).
+    """
+    if use_numba:
+        kernels.icm_sweeps(b.planes, b.signs, int(sweeps))
+        kernels.icm_unpack(b.signs, b.labels)
+    else:
+        reference.icm_sweeps(b.dunary, b.wr, b.wd, b.labels, int(sweeps))
+    return b.labels
 
 
 def icm_labels(
@@ -84,13 +125,8 @@ def icm_labels(
     """
     h, w = frame.shape[:2]
     b = buffers if buffers is not None and buffers.labels.shape == (h, w) else MRFBuffers.of(h, w)
-    lab = cv2.cvtColor(frame, cv2.COLOR_BGR2Lab)
-    impl = kernels if use_numba else reference
-    d2_sum = impl.icm_prepare(frame, lab, dtable, b.dunary, b.labels, b.d2r, b.d2d)
-    table = edge_table(lam, int(d2_sum), h * (w - 1) + (h - 1) * w)
-    impl.icm_weights(b.d2r, b.d2d, table, b.wr, b.wd)
-    impl.icm_sweeps(b.dunary, b.wr, b.wd, b.labels, int(sweeps))
-    return b.labels
+    mrf_setup(frame, cv2.cvtColor(frame, cv2.COLOR_BGR2Lab), dtable, lam, use_numba, b)
+    return mrf_sweeps(b, sweeps, use_numba)
 
 
 class ICM(Segmenter):

@@ -126,78 +126,111 @@ def icm_prepare(frame, lab, dtable, dunary, labels, d2r, d2d):  # pragma: no cov
 
 
 @njit(**_JIT)
-def icm_weights(d2r, d2d, table, wr, wd):  # pragma: no cover - compiled
-    """Edge weights by table lookup: w = table[min(d2, len(table) - 1)] (float32 (H, W) each)."""
-    h, w = d2r.shape
+def icm_pack(dunary, labels, d2r, d2d, table, wr, wd, planes, signs):  # pragma: no cover - compiled
+    """Edge weights by table lookup, laid out by checkerboard colour for branch-free sweeps.
+
+    dunary float32 (H, W), labels uint8 (H, W), d2r/d2d int32 (H, W) from :func:`icm_prepare`;
+    table float32 (K,). First writes wr/wd float32 (H, W), the weights of the edges to the right
+    and down, ``table[min(d2, K - 1)]`` (0 where the edge would leave the frame). Then pixel
+    (i, j), of colour ``c = (i + j) & 1``, goes to column ``k = j // 2`` of its colour's rows:
+    planes float32 (2, 5, H, Wp), ``Wp = (W + 1) // 2``, holds per colour the unary and the
+    weights to the up, down, left and right neighbours (a padding cell past the last column gets
+    unary +1 and no edges); signs float32 (2, H + 2, Wp + 2) holds +1 (background) or -1 (skin)
+    inside a border the caller set to +1 once.
+    """
+    h, w = dunary.shape
+    wp = planes.shape[3]
     last = table.shape[0] - 1
     for i in prange(h):
         for j in range(w):
             wr[i, j] = table[min(d2r[i, j], last)]
             wd[i, j] = table[min(d2d[i, j], last)]
-
-
-CHUNK = 64  # columns per change-tracking cell of icm_sweeps
+        wr[i, w - 1] = 0.0
+        if i == h - 1:
+            for j in range(w):
+                wd[i, j] = 0.0
+    for i in prange(h):
+        for c in range(2):
+            o = (i + c) & 1
+            un, wu, wdn, wl, wrt = planes[c, 0, i], planes[c, 1, i], planes[c, 2, i], planes[c, 3, i], planes[c, 4, i]
+            me = signs[c, i + 1]
+            n = (w - o + 1) // 2  # real cells of this colour in this row
+            for k in range(n):
+                j = 2 * k + o
+                un[k] = dunary[i, j]
+                wdn[k] = wd[i, j]
+                wrt[k] = wr[i, j]
+                me[k + 1] = np.float32(1 - 2 * np.int64(labels[i, j]))
+            if i > 0:
+                for k in range(n):
+                    wu[k] = wd[i - 1, 2 * k + o]
+            else:
+                wu[:n] = 0.0
+            for k in range(n):
+                j = 2 * k + o
+                wl[k] = wr[i, j - 1] if j > 0 else np.float32(0.0)
+            for k in range(n, wp):  # padding cell past the last column: background, no edges
+                un[k] = 1.0
+                wu[k] = wdn[k] = wl[k] = wrt[k] = 0.0
+                me[k + 1] = 1.0
 
 
 @njit(**_JIT)
-def icm_sweeps(dunary, wr, wd, labels, sweeps):  # pragma: no cover - compiled
-    """Iterated conditional modes with red-black (checkerboard) order; returns the sweeps run.
+def icm_sweeps(planes, signs, sweeps):  # pragma: no cover - compiled
+    """Iterated conditional modes, red-black order, on the layout of :func:`icm_pack`; returns the sweeps run.
 
-    A pixel becomes skin when ``dunary + sum_n (+w_n if neighbour n is background else -w_n) < 0``
-    (neighbours summed up, down, left, right). Pixels of one colour only read pixels of the
-    other, so each half-sweep is order-free and parallel. Stops early when a sweep changes nothing.
-
-    After the first sweep only cells (a row x ``CHUNK`` columns) next to a cell that changed in
-    the previous half-sweep are visited again: a pixel whose neighbours did not change would
-    take the same decision, so the result is exactly that of full sweeps (:mod:`.reference`).
+    A pixel becomes skin when ``unary + w_up s_up + w_down s_down + w_left s_left + w_right s_right < 0``
+    (s = +1 background, -1 skin; summed in that order, as the NumPy reference does, so the results
+    are bit-identical). A colour's row only reads rows of the other colour, so a half-sweep is
+    order-free and parallel, and the inner loop is branch-free over contiguous memory (SIMD).
+    After the first sweep a row is visited again only when one of the three other-colour rows it
+    reads changed in that colour's last half-sweep. Stops early when a sweep changes nothing.
     """
-    h, w = dunary.shape
-    nc = (w + CHUNK - 1) // CHUNK
-    dirty = np.ones((h, nc), np.uint8)  # changed in the previous half-sweep
-    nxt = np.zeros((h, nc), np.uint8)
+    h, wp = planes.shape[2], planes.shape[3]
+    changed_rows = np.ones((2, h), np.uint8)
+    neg, pos = np.float32(-1.0), np.float32(1.0)
     done = 0
     for sweep in range(sweeps):
         changed = 0
-        for parity in range(2):
+        for c in range(2):
+            oc = 1 - c
             counts = np.zeros(h, np.int64)
             for i in prange(h):
-                row = 0
-                for c in range(nc):
-                    need = sweep == 0
-                    if not need:
-                        for ii in range(max(i - 1, 0), min(i + 2, h)):
-                            for cc in range(max(c - 1, 0), min(c + 2, nc)):
-                                if dirty[ii, cc]:
-                                    need = True
-                    nxt[i, c] = 0
-                    if not need:
-                        continue
-                    j0 = c * CHUNK
-                    cnt = 0
-                    for j in range(j0 + ((i + parity + j0) & 1), min(w, j0 + CHUNK), 2):
-                        s = dunary[i, j]
-                        if i > 0:
-                            s += wd[i - 1, j] if labels[i - 1, j] == 0 else -wd[i - 1, j]
-                        if i + 1 < h:
-                            s += wd[i, j] if labels[i + 1, j] == 0 else -wd[i, j]
-                        if j > 0:
-                            s += wr[i, j - 1] if labels[i, j - 1] == 0 else -wr[i, j - 1]
-                        if j + 1 < w:
-                            s += wr[i, j] if labels[i, j + 1] == 0 else -wr[i, j]
-                        new = 1 if s < 0 else 0
-                        if new != labels[i, j]:
-                            labels[i, j] = new
-                            cnt += 1
-                    if cnt:
-                        nxt[i, c] = 1
-                    row += cnt
-                counts[i] = row
+                if sweep > 0 and not (
+                    changed_rows[oc, i] or (i > 0 and changed_rows[oc, i - 1]) or (i + 1 < h and changed_rows[oc, i + 1])
+                ):
+                    changed_rows[c, i] = 0
+                    continue
+                o = (i + c) & 1
+                un, wu, wd, wl, wr = planes[c, 0, i], planes[c, 1, i], planes[c, 2, i], planes[c, 3, i], planes[c, 4, i]
+                me = signs[c, i + 1]
+                up, mid, down = signs[oc, i], signs[oc, i + 1], signs[oc, i + 2]
+                cnt = 0
+                for k in range(wp):
+                    s = un[k] + wu[k] * up[k + 1]
+                    s += wd[k] * down[k + 1]
+                    s += wl[k] * mid[k + o]
+                    s += wr[k] * mid[k + 1 + o]
+                    new = neg if s < 0 else pos
+                    cnt += new != me[k + 1]
+                    me[k + 1] = new
+                counts[i] = cnt
+                changed_rows[c, i] = cnt > 0
             changed += counts.sum()
-            dirty, nxt = nxt, dirty
         done += 1
         if changed == 0:
             break
     return done
+
+
+@njit(**_JIT)
+def icm_unpack(signs, labels):  # pragma: no cover - compiled
+    """labels uint8 (H, W) = 1 where the packed sign of :func:`icm_pack`'s layout is -1 (skin)."""
+    h, w = labels.shape
+    for i in prange(h):
+        for j in range(w):
+            c = (i + j) & 1
+            labels[i, j] = 1 if signs[c, i + 1, j // 2 + 1] < 0 else 0
 
 
 _checked: str | None | bool = False  # False = not checked yet
@@ -241,6 +274,9 @@ def warm() -> None:
         icm_prepare(frame, frame, lut, dun, lab_, d2r, d2d)
     wr = np.empty((3, 4), np.float32)
     wd = np.empty((3, 4), np.float32)
-    icm_weights(d2r, d2d, np.ones(8, np.float32), wr, wd)
-    icm_sweeps(dun, wr, wd, lab_, 2)
+    planes = np.empty((2, 5, 3, 2), np.float32)
+    signs = np.ones((2, 5, 4), np.float32)
+    icm_pack(dun, lab_, d2r, d2d, np.ones(8, np.float32), wr, wd, planes, signs)
+    icm_sweeps(planes, signs, 2)
+    icm_unpack(signs, lab_)
     expand_cbcr(np.zeros((256, 256), np.uint8), np.empty(1 << 24, np.uint8))
