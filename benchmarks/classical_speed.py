@@ -120,12 +120,33 @@ def bench(methods: list[str], runs: int, threads: int) -> list[dict]:
     return rows
 
 
+def markdown(rows: list[dict]) -> str:
+    """The rows as a Markdown table (min ms; ratios of the minima)."""
+    out = [
+        "| method | size | kernel | numpy | cvtColor | segment | kernel/cvt | numpy/kernel |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ratio = f"{r['numpy/kernel']:.1f}x"
+        if "sweeps numpy/kernel" in r:
+            ratio += (
+                f" (sweeps alone {r['sweeps_kernel'][0]:.2f} vs {r['sweeps_numpy'][0]:.1f} ms:"
+                f" {r['sweeps numpy/kernel']:.1f}x)"
+            )
+        out.append(
+            f"| `{r['method']}` | {r['size']} | {r['kernel'][0]:.2f} | {r['numpy'][0]:.2f} | {r['cvt'][0]:.2f} "
+            f"| {r['segment'][0]:.2f} | {r['kernel/cvt']:.2f}x | {ratio} |"
+        )
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated method names")
     ap.add_argument("--runs", type=int, default=50, help="timed runs per measurement (min and median reported)")
     ap.add_argument("--threads", type=int, default=1, help="numba and OpenCV threads for everything measured")
     ap.add_argument("--json", help="write the rows here")
+    ap.add_argument("--markdown", action="store_true", help="also print the rows as the Markdown table of docs/classical.md")
     args = ap.parse_args()
     import numba
 
@@ -138,6 +159,8 @@ def main() -> None:
         flush=True,
     )
     rows = bench(args.methods.split(","), args.runs, args.threads)
+    if args.markdown:
+        print(markdown(rows))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump({"threads": numba.get_num_threads(), "loadavg": os.getloadavg()[0], "rows": rows}, fh, indent=1)

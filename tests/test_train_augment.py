@@ -104,3 +104,17 @@ def test_full_augmenter_geometry_aligned(seed: int) -> None:
 def test_config_rejects_unknown_key() -> None:
     with pytest.raises(KeyError):
         AugmentConfig.from_dict({"p_nope": 1.0})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_blank_view_is_a_skinless_smooth_wall(seed: int) -> None:
+    img, mask = blocks(64, 8, seed=seed)
+    out_img, out_mask = Augmenter(64, _identity_geometry(p_blank=1.0), np.random.default_rng(seed))(img, mask)
+    assert out_img.shape == (64, 64, 3) and out_img.dtype == np.uint8
+    assert not out_mask.any()
+    # a flat colour or a linear ramp: neighbouring pixels differ by at most a few levels
+    step = np.abs(np.diff(out_img.astype(int), axis=0)).max(), np.abs(np.diff(out_img.astype(int), axis=1)).max()
+    assert max(step) <= 8
+    # p_blank = 0 (the default) never blanks
+    again, again_mask = Augmenter(64, _identity_geometry(), np.random.default_rng(seed))(img, mask)
+    assert np.array_equal(again_mask, mask)

@@ -17,6 +17,7 @@ def command(
     description: Optional[str] = typer.Option(None, "--description", help="One-line description for the spec."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write <out>.md (needs --data for the accuracy section)."),
     note: list[str] = typer.Option([], "--note", help="Extra line for the card's 'Notes and known gaps' (repeatable)."),
+    config_file: list[str] = typer.Option([], "--config-file", help="Train config(s) that reproduce the model, in the order they run (repeatable; default configs/<out stem>.toml)."),
     int8: bool = typer.Option(False, "--int8", help="Also try a static int8 (QDQ) copy; kept only if val mIoU stays within 0.5 point and it is faster (needs --data)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing files."),
 ) -> None:
@@ -103,7 +104,7 @@ def command(
             "summary": desc + ".", "config": ckpt["config"], "history": history, "best_epoch": best, "val": val,
             "val_size": size, "sources": cardmod.data_sources(data) if data else [], "latency_ms": report.latency_ms,
             "max_abs_diff": report.max_abs_diff, "check_images": report.check_images,
-            "notes": list(note) + ([int8_note] if int8_note else []),
+            "notes": list(note) + ([int8_note] if int8_note else []), "configs": list(config_file),
         }
         out.with_suffix(".md").write_text(cardmod.render_card(info), encoding="utf-8")
         log.info(f"wrote {out.with_suffix('.md')}")

@@ -32,7 +32,9 @@ AUGMENT_TEXT = (
     "brightness ±{brightness} (p {p_contrast}; low contrast included), sepia (p {p_sepia}) / channel swap "
     "(p {p_channel_swap}), a rotated lattice or band laid over part of the image with the mask cleared "
     "under it (fishnets, bracelets, watches; p {p_lattice}), blur (p {p_blur}), Gaussian noise "
-    "(p {p_noise}) and JPEG re-compression at quality {jpeg_quality[0]}-{jpeg_quality[1]} (p {p_jpeg})."
+    "(p {p_noise}) and JPEG re-compression at quality {jpeg_quality[0]}-{jpeg_quality[1]} (p {p_jpeg}); "
+    "a skinless wall (flat colour or gradient, mostly greys) in place of the view with an empty mask "
+    "(p {p_blank})."
 )
 
 
@@ -76,8 +78,9 @@ def render_card(info: dict) -> str:
         "",
         "## Training",
         "",
-        "Trained from scratch (no pretrained weights) with `streamseg train`; the config that reproduces it is "
-        f"`configs/{Path(info['file']).stem}.toml`.",
+        "Trained from scratch (no pretrained weights) with `streamseg train`; "
+        + _reproduce(info.get("configs") or [f"configs/{Path(info['file']).stem}.toml"])
+        + " The numbers below describe the last run.",
         "",
         f"- Data: the `train` split of `../shared/data/skin` ({sum(s['train'] for s in info.get('sources', []))} images); "
         "`val` for model selection and the numbers below.",
@@ -92,7 +95,7 @@ def render_card(info: dict) -> str:
         f"{cfg.get('min_lr_ratio')} x lr.",
         f"- Schedule: {len(hist)} epochs of {cfg.get('epoch_size') or 'all'} images "
         f"(progressive resizing: {_stages(hist)}); selected checkpoint: epoch {info.get('best_epoch')}.",
-        "- Augmentation: " + AUGMENT_TEXT.format(**cfg["augment"]),
+        "- Augmentation: " + AUGMENT_TEXT.format(**{"p_blank": 0.0, **cfg["augment"]}),
         "",
         "## Data sources and licences",
         "",
@@ -126,6 +129,13 @@ def render_card(info: dict) -> str:
     if info.get("notes"):
         lines += ["", "## Notes and known gaps", ""] + [f"- {n}" for n in info["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def _reproduce(configs: list[str]) -> str:
+    if len(configs) == 1:
+        return f"the config that reproduces it is `{configs[0]}`."
+    steps = " then ".join(f"`{c}`" for c in configs)
+    return f"the configs that reproduce it run in this order, each resuming from the previous one's weights: {steps}."
 
 
 def _stages(hist: list[dict]) -> str:
