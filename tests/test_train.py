@@ -183,3 +183,23 @@ def test_resume_from_weights_only_fp16_checkpoint(tmp_path: Path) -> None:
     start = full["model"][k].half().float()
     assert not torch.equal(after["model"][k], start)  # trained on from the loaded weights ...
     assert (after["model"][k] - start).abs().max() < (after["model"][k]).abs().max()  # ... not from scratch
+
+
+def test_card_compares_with_the_classical_methods_per_source() -> None:
+    from streamseg.train.card import comparison_lines
+
+    val = {"miou": 0.8, "n": 10, "per_source": {"a": 0.9, "b": 0.5}}
+    report = {
+        "command": "streamseg eval DATA",
+        "methods": {
+            "ellipse": {"kind": "classical", "miou": 0.6, "per_source": {"a": {"miou": 0.6}, "b": {"miou": 0.52}}},
+            "icm": {"kind": "classical", "miou": 0.55, "per_source": {"a": {"miou": 0.7}}},
+            "mediapipe": {"kind": "model", "miou": 0.3, "per_source": {"a": {"miou": 0.3}, "b": {"miou": 0.3}}},
+        },
+    }
+    text = "\n".join(comparison_lines("dlmv", val, report))
+    assert "| **dlmv** | **0.800** | **0.900** | **0.500** |" in text
+    assert "| `ellipse` | 0.600 | 0.600 | 0.520 |" in text and "| `icm` | 0.550 | 0.700 | - |" in text
+    assert "mediapipe" not in text  # only classical methods are compared
+    assert "a +0.200, b -0.020" in text  # lead over the best classical method of each source
+    assert "Not ahead by 0.05 or more on: b (-0.020 vs `ellipse`)." in text

@@ -17,6 +17,7 @@ def command(
     description: Optional[str] = typer.Option(None, "--description", help="One-line description for the spec."),
     card: bool = typer.Option(True, "--card/--no-card", help="Write <out>.md (needs --data for the accuracy section)."),
     note: list[str] = typer.Option([], "--note", help="Extra line for the card's 'Notes and known gaps' (repeatable)."),
+    compare: Optional[Path] = typer.Option(None, "--compare", help="report.json of `streamseg eval` (e.g. docs/eval/val/report.json): the card compares the model with its classical methods per source."),
     config_file: list[str] = typer.Option([], "--config-file", help="Train config(s) that reproduce the model, in the order they run (repeatable; default configs/<out stem>.toml)."),
     int8: bool = typer.Option(False, "--int8", help="Also try a static int8 (QDQ) copy; kept only if val mIoU stays within 0.5 point and it is faster (needs --data)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing files."),
@@ -62,6 +63,19 @@ def command(
     if existing and not force:
         raise OutputError(f"{', '.join(existing)} already exist(s); use --force to overwrite")
 
+    compare_report = None
+    if compare is not None:
+        from streamseg.errors import InputError
+
+        try:
+            compare_report = json.loads(compare.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(f"--compare {compare}: cannot read it ({exc.strerror or exc})") from None
+        except ValueError:
+            raise InputError(f"--compare {compare}: not JSON (expected the report.json of streamseg eval)") from None
+        if not isinstance(compare_report, dict) or not isinstance(compare_report.get("methods"), dict):
+            raise InputError(f"--compare {compare}: no 'methods' table (expected the report.json of streamseg eval)")
+
     model, ckpt = model_from_checkpoint(checkpoint)
     arch = ckpt["arch"]
     name = name or arch
@@ -105,6 +119,7 @@ def command(
             "val_size": size, "sources": cardmod.data_sources(data) if data else [], "latency_ms": report.latency_ms,
             "max_abs_diff": report.max_abs_diff, "check_images": report.check_images,
             "notes": list(note) + ([int8_note] if int8_note else []), "configs": list(config_file),
+            "compare": compare_report,
         }
         out.with_suffix(".md").write_text(cardmod.render_card(info), encoding="utf-8")
         log.info(f"wrote {out.with_suffix('.md')}")

@@ -120,6 +120,8 @@ def render_card(info: dict) -> str:
             lines += ["", "Worst images: " + ", ".join(f"`{i}` {v:.3f}" for i, v in val["worst"])]
     else:
         lines.append("Not evaluated.")
+    if info.get("compare") and val:
+        lines += ["", *comparison_lines(info["name"], val, info["compare"])]
     lines += ["", "## Speed", ""]
     if info.get("latency_ms") is not None:
         lines.append(
@@ -129,6 +131,38 @@ def render_card(info: dict) -> str:
     if info.get("notes"):
         lines += ["", "## Notes and known gaps", ""] + [f"- {n}" for n in info["notes"]]
     return "\n".join(lines) + "\n"
+
+
+def comparison_lines(name: str, val: dict, report: dict, margin: float = 0.05) -> list[str]:
+    """Markdown section: the model's val mIoU per source next to every classical method of an
+    ``streamseg eval`` report (``report.json``), and per source its lead over the best of them."""
+    classical = {m: r for m, r in report.get("methods", {}).items() if r.get("kind") == "classical"}
+    sources = list(val["per_source"])
+    lines = [
+        "## Compared with the classical methods (same val split, threshold 0.5)",
+        "",
+        "| method | overall | " + " | ".join(sources) + " |",
+        "|---|---:|" + "---:|" * len(sources),
+        f"| **{name}** | **{val['miou']:.3f}** | " + " | ".join(f"**{val['per_source'][s]:.3f}**" for s in sources) + " |",
+    ]
+    for m, r in classical.items():
+        ps = r.get("per_source", {})
+        cells = [f"{ps[s]['miou']:.3f}" if s in ps else "-" for s in sources]
+        lines.append(f"| `{m}` | {r['miou']:.3f} | " + " | ".join(cells) + " |")
+    leads = {}
+    for s in sources:
+        best = max((r["per_source"][s]["miou"], m) for m, r in classical.items() if s in r.get("per_source", {}))
+        leads[s] = (val["per_source"][s] - best[0], best[1])
+    behind = [f"{s} ({d:+.3f} vs `{m}`)" for s, (d, m) in leads.items() if d < margin]
+    cmd = report.get("command", "streamseg eval")
+    lines += [
+        "",
+        f"Classical numbers from `{cmd}` (full-resolution images). Lead over the best classical method per "
+        "source: " + ", ".join(f"{s} {d:+.3f}" for s, (d, _) in leads.items()) + ". "
+        + (f"Not ahead by {margin:.2f} or more on: " + ", ".join(behind) + "." if behind
+           else f"Ahead by {margin:.2f} or more on every source."),
+    ]
+    return lines
 
 
 def _reproduce(configs: list[str]) -> str:
