@@ -67,6 +67,12 @@ def test_step_lag_known_values() -> None:
     assert step_lag([1, 1, 1, 1, 0.7, 0.05, 0, 0, 0], down, 4) == 1.0
     # relative to the reference's own level: it only reaches 0.4, the signal 0.37 > 90 % of it
     assert step_lag([0, 0, 0, 0, 0.2, 0.37, 0.4, 0.4, 0.4], [0, 0, 0, 0, 0.4, 0.4, 0.4, 0.4, 0.4], 4) == 1.0
+    # the smoother had damped a drift of the reference before the step (means 0.47 vs 0.53): it moves
+    # less than the reference (0.07 vs 0.12, 63 %) but stands where the per-frame mask stands -> 0
+    drift = [0.35, 0.45, 0.56, 0.57, 0.41, 0.41, 0.40]
+    assert step_lag([0.35, 0.42, 0.48, 0.52, 0.40, 0.40, 0.40], drift, 4) == 0.0
+    # ... and one that stays 0.05 above it (progress 0.11, distance 0.05 > 10 % of 0.12) has not
+    assert step_lag([0.35, 0.42, 0.48, 0.52, 0.46, 0.46, 0.46], drift, 4) == 3.0
     # never catches up -> frames after the step
     assert step_lag([0] * 9, ref, 4) == 5.0
     # the reference does not move (method blind to the change) or no frames before: NaN

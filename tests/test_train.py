@@ -185,6 +185,24 @@ def test_resume_from_weights_only_fp16_checkpoint(tmp_path: Path) -> None:
     assert (after["model"][k] - start).abs().max() < (after["model"][k]).abs().max()  # ... not from scratch
 
 
+def test_init_starts_a_new_stage_from_a_full_checkpoint(tmp_path: Path) -> None:
+    """--init takes only the weights: a finished 2-epoch run seeds a new 1-epoch run (with --resume
+    that run would be 'already done'), and the new run's schedule starts at step 0."""
+    data = make_dataset(tmp_path / "data")
+    train(tiny_config("dlmv", tmp_path, epochs=2), data, tmp_path / "run")
+    first = load_checkpoint(tmp_path / "run" / "last.pt")
+    summary = train(tiny_config("dlmv", tmp_path, epochs=1), data, tmp_path / "s2", init=tmp_path / "run" / "last.pt")
+    assert summary["epochs_done"] == 1 and [h["epoch"] for h in summary["history"]] == [1]
+    second = load_checkpoint(tmp_path / "s2" / "last.pt")
+    assert second["step"] == 1 and second["scheduler"]["last_epoch"] == 1
+    k = "backbone.features.0.0.weight"
+    moved = (second["model"][k] - first["model"][k]).abs().max()
+    assert 0 < moved < first["model"][k].abs().max()  # trained on from the stage-1 weights, not from scratch
+    with pytest.raises(ConfigError):
+        train(tiny_config("dlmv", tmp_path, epochs=1), data, tmp_path / "s3", init=tmp_path / "run" / "last.pt",
+              resume=tmp_path / "run" / "last.pt")
+
+
 def test_card_compares_with_the_classical_methods_per_source() -> None:
     from streamseg.train.card import comparison_lines
 

@@ -26,9 +26,9 @@ SHIPPED = [("dlmv-256", "dlmv", 256), ("u2netp-512", "u2netp", 256)]
 # dark cloth backdrop in the top corners
 FACE_BOX = (0.352, 0.26, 0.603, 0.706)
 DARK_BOXES = [(0.0, 0.0, 0.2, 0.3), (0.8, 0.0, 1.0, 0.45)]
-#: share of the face box that must be marked. The first shipped models reach ~0.47: they miss the
-#: eye band of this dim, low-key face (see the model cards); raise this as the models improve.
-MIN_FACE_SHARE = 0.4
+#: share of the face box that must be marked, per model: dlmv (stage 2) marks 0.66, u2netp 0.46;
+#: both miss much of the eye band of this dim, low-key face (see the model cards). Raise as they improve.
+MIN_FACE_SHARE = {"dlmv-256": 0.55, "u2netp-512": 0.4}
 
 
 def _spec(stem: str) -> dict:
@@ -94,7 +94,18 @@ def test_demo_frame_face_is_skin_background_is_not(stem: str, name: str, size: i
     spec, sess = _session(stem)
     mask = _predict(spec, sess, frame) >= 0.5
     face = _box(mask, FACE_BOX).mean()
-    assert face > MIN_FACE_SHARE
+    assert face > MIN_FACE_SHARE[stem]
     for box in DARK_BOXES:
         assert _box(mask, box).mean() < 0.05
     assert face > 4 * mask.mean()  # skin concentrates on the person, not spread over the frame
+
+
+@pytest.mark.parametrize("stem", [s for s, _, _ in SHIPPED])
+@pytest.mark.parametrize("grey", [128, 235, 20])
+def test_a_plain_wall_is_not_skin(stem: str, grey: int) -> None:
+    # a camera facing a grey, white or dark wall, with sensor noise: the first shipped models called
+    # grey and white walls 70-100 % skin; the stage-2 runs trained with such walls (p_blank)
+    spec, sess = _session(stem)
+    noise = np.random.default_rng(grey).integers(-3, 4, (360, 640, 3))
+    wall = np.clip(grey + noise, 0, 255).astype(np.uint8)
+    assert (_predict(spec, sess, wall) >= 0.5).mean() < 0.05

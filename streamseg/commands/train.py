@@ -16,6 +16,9 @@ def command(
     out: Path = typer.Option(..., "--out", help="Run folder: checkpoints last.pt/best.pt, history.json."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config (e.g. configs/dlmv-256.toml)."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Checkpoint to continue from (e.g. RUN/last.pt)."),
+    init: Optional[Path] = typer.Option(
+        None, "--init", help="Start a new run from this checkpoint's weights (a second stage; new optimizer and schedule)."
+    ),
     batch: Optional[int] = typer.Option(None, "--batch", help="Batch size."),
     epoch_size: Optional[int] = typer.Option(None, "--epoch-size", help="Images drawn per epoch (0 = all)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="PyTorch CPU threads."),
@@ -32,6 +35,8 @@ def command(
         streamseg train -c configs/dlmv-256.toml --data ../shared/data/skin --out runs/dlmv-256
 
         streamseg train -c configs/dlmv-256.toml --data ../shared/data/skin --out runs/dlmv-256 --resume runs/dlmv-256/last.pt --epochs 60
+
+        streamseg train -c configs/dlmv-256-stage2.toml --data ../shared/data/skin --out runs/dlmv-256-s2 --init runs/dlmv-256/best.pt
 
         streamseg train --arch u2netp --data ../shared/data/skin --size 192 --epochs 5 --out runs/u2
     """
@@ -61,7 +66,7 @@ def command(
         from streamseg.errors import OutputError
 
         raise OutputError(f"{out} already holds a run (last.pt); use --resume {out / 'last.pt'}, another --out, or --force")
-    summary = train(cfg, cfg.data, out, resume=resume, max_steps=max_steps)
+    summary = train(cfg, cfg.data, out, resume=resume, max_steps=max_steps, init=init)
     from streamseg import log
 
     log.info(f"best val mIoU {summary['best_miou']:.4f} at epoch {summary['best_epoch']}; checkpoints in {out}")

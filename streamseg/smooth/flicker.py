@@ -81,9 +81,12 @@ def step_lag(signal: Sequence[float], reference: Sequence[float], step: int, bef
     the per-frame (unsmoothed) masks respectively, e.g. the :func:`coverage` of the region where a
     skin patch appears (or disappears). With ``s0``/``r0`` the means of the ``before`` frames
     before the step, the progress at frame ``t >= step`` is ``(signal[t] - s0) / (reference[t] - r0)``
-    and the lag is the smallest ``d >= 0`` whose progress at ``step + d`` reaches ``fraction``:
-    0 when the smoothed mask follows in the very frame the per-frame mask does (the reference
-    compared with itself always gives 0). NaN when the reference does not move by at least 0.05
+    and the lag is the smallest ``d >= 0`` whose progress at ``step + d`` reaches ``fraction``,
+    or where the signal has come within ``1 - fraction`` of the change of the reference itself
+    (``|signal[t] - reference[t]| <= (1 - fraction) * |reference[t] - r0|``): a smoother that did
+    not follow the reference's slow drift before the step starts from elsewhere, and it has caught
+    up when it stands where the per-frame mask stands. 0 when the smoothed mask follows in the very
+    frame the per-frame mask does (the reference compared with itself always gives 0). NaN when the reference does not move by at least 0.05
     in the step frame itself (per-frame processing reacts at once or not at all: the method does
     not see this change) or when the frames before the step are missing. Later frames where the
     reference is back within 0.05 of ``r0`` are skipped; ``len(signal) - step`` when the signal
@@ -107,6 +110,6 @@ def step_lag(signal: Sequence[float], reference: Sequence[float], step: int, bef
         if not np.isfinite(change) or abs(change) < 0.05 or not np.isfinite(s[step + d]):
             continue
         seen = True
-        if (s[step + d] - s0) / change >= fraction:
+        if (s[step + d] - s0) / change >= fraction or abs(s[step + d] - r[step + d]) <= (1 - fraction) * abs(change):
             return float(d)
     return float(len(s) - step) if seen else float("nan")

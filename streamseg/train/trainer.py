@@ -159,10 +159,14 @@ def train(
     out: str | Path,
     resume: str | Path | None = None,
     max_steps: int = 0,
+    init: str | Path | None = None,
 ) -> dict:
     """Train ``cfg.arch`` on the ``train`` split of ``data``, validate on ``val`` every epoch.
 
     Writes ``last.pt``, ``best.pt``, ``history.json`` and ``config.json`` into ``out``.
+    ``resume`` continues a run (its optimizer, schedule and epoch count; a weights-only checkpoint
+    starts a new schedule); ``init`` takes only the model weights of any checkpoint and starts a new
+    run from them (a second training stage).
     ``max_steps`` > 0 stops after that many optimizer steps in total (tests, smoke runs).
     Returns a summary: ``{"best_miou", "best_epoch", "epochs_done", "losses", "history"}``.
     """
@@ -197,13 +201,16 @@ def train(
     )
     start_epoch, step, best, best_epoch, history = 1, 0, -1.0, 0, []
     ckpt = None
-    if resume:
-        ckpt = load_checkpoint(resume)
+    if resume and init:
+        raise ConfigError("give --resume (continue a run) or --init (new run from weights), not both")
+    if resume or init:
+        source = resume or init
+        ckpt = load_checkpoint(source)
         if ckpt["arch"] != cfg.arch:
-            raise ConfigError(f"arch: checkpoint {resume} is {ckpt['arch']!r}, config says {cfg.arch!r}")
+            raise ConfigError(f"arch: checkpoint {source} is {ckpt['arch']!r}, config says {cfg.arch!r}")
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["model"].items()})
-        if "optimizer" not in ckpt:  # a weights-only checkpoint (checkpoints/*.pt in git): new schedule
-            log.info(f"initialised from weights {resume} (epoch {ckpt.get('epoch')}); optimizer and schedule start afresh")
+        if init or "optimizer" not in ckpt:  # weights only (checkpoints/*.pt in git, or --init): new schedule
+            log.info(f"initialised from weights {source} (epoch {ckpt.get('epoch')}); optimizer and schedule start afresh")
             ckpt = None
     if ckpt is not None:
         opt.load_state_dict(ckpt["optimizer"])
