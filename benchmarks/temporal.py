@@ -13,10 +13,11 @@ Columns (pseudo-videos; binary masks, threshold 0.5):
   vs none    dtSSD change relative to ``none`` (the target is <= -40 %)
   flicker    mean |m_t - m_{t-1}| x100 (percent of pixels flipping per frame)
   mIoU       mean IoU with the true masks, in points; d mIoU = change vs ``none``
-  lag        frames until the smoothed mask has made 90 % of the change the per-frame mask makes (or
-             stands within 10 % of it) when the skin patch appears or disappears (mean / max over both steps of all
-             videos), see ``streamseg.smooth.flicker.step_lag``; steps = how many of the steps
-             the method sees at all (the others have no lag to measure)
+  lag        frames until the smoothed mask has made 90 % of the change the per-frame mask makes,
+             or stands within 10 % of that change of it, when the skin patch appears or
+             disappears (mean / max over both steps of all videos), see
+             ``streamseg.smooth.flicker.step_lag``; steps = how many of the steps the method
+             sees at all (the others have no lag to measure)
 Columns (clips): flicker, cIoU (consecutive-mask IoU), agree (mIoU with the per-frame mask).
 Timing (--timing-only, no data needed):
   ms/frame   smoother time per frame at 1280x720 (wall and CPU time, best of 5)
