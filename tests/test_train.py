@@ -221,3 +221,7 @@ def test_card_compares_with_the_classical_methods_per_source() -> None:
     assert "mediapipe" not in text  # only classical methods are compared
     assert "a +0.200, b -0.020" in text  # lead over the best classical method of each source
     assert "Not ahead by 0.05 or more on: b (-0.020 vs `ellipse`)." in text
+    # a source no classical method was scored on (or a report without classical methods) has no lead
+    text = "\n".join(comparison_lines("dlmv", {**val, "per_source": {"a": 0.9, "c": 0.4}}, report))
+    assert "a +0.200." in text and "c " not in text.split("Lead over")[1]
+    assert "No classical method in `streamseg eval` was scored" in "\n".join(comparison_lines("dlmv", val, {"methods": {}}))

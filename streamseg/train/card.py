@@ -150,17 +150,21 @@ def comparison_lines(name: str, val: dict, report: dict, margin: float = 0.05) -
         cells = [f"{ps[s]['miou']:.3f}" if s in ps else "-" for s in sources]
         lines.append(f"| `{m}` | {r['miou']:.3f} | " + " | ".join(cells) + " |")
     leads = {}
-    for s in sources:
-        best = max((r["per_source"][s]["miou"], m) for m, r in classical.items() if s in r.get("per_source", {}))
-        leads[s] = (val["per_source"][s] - best[0], best[1])
+    for s in sources:  # a source no classical method was scored on has no lead
+        scored = [(r["per_source"][s]["miou"], m) for m, r in classical.items() if s in r.get("per_source", {})]
+        if scored:
+            best = max(scored)
+            leads[s] = (val["per_source"][s] - best[0], best[1])
     behind = [f"{s} ({d:+.3f} vs `{m}`)" for s, (d, m) in leads.items() if d < margin]
     cmd = report.get("command", "streamseg eval")
+    if not leads:
+        return lines + ["", f"No classical method in `{cmd}` was scored on these sources."]
     lines += [
         "",
         f"Classical numbers from `{cmd}` (full-resolution images). Lead over the best classical method per "
         "source: " + ", ".join(f"{s} {d:+.3f}" for s, (d, _) in leads.items()) + ". "
         + (f"Not ahead by {margin:.2f} or more on: " + ", ".join(behind) + "." if behind
-           else f"Ahead by {margin:.2f} or more on every source."),
+           else f"Ahead by {margin:.2f} or more on every source scored."),
     ]
     return lines
 
@@ -169,7 +173,7 @@ def _reproduce(configs: list[str]) -> str:
     if len(configs) == 1:
         return f"the config that reproduces it is `{configs[0]}`."
     steps = " then ".join(f"`{c}`" for c in configs)
-    return f"the configs that reproduce it run in this order, each resuming from the previous one's weights: {steps}."
+    return f"the configs that reproduce it run in this order, each starting from the previous one's weights: {steps}."
 
 
 def _stages(hist: list[dict]) -> str:
