@@ -23,7 +23,7 @@ from streamseg.paths import demo_clip
 from streamseg.segment import create
 from streamseg.segment.base import Segmenter
 from streamseg.sinks.encoder import EncoderSettings
-from streamseg.video_file import process_video_file
+from streamseg.pipeline import process_video_file
 
 
 class _Zero(Segmenter):

@@ -19,14 +19,28 @@ Columns (pseudo-videos; binary masks, threshold 0.5):
              ``streamseg.smooth.flicker.step_lag``; steps = how many of the steps the method
              sees at all (the others have no lag to measure)
 Columns (clips): flicker, cIoU (consecutive-mask IoU), agree (mIoU with the per-frame mask).
+Columns (--real CLIP..., real clips at their own resolution, streamed frame by frame):
+  still      still-pixel flicker x100: mean |m_t - m_{t-1}| of the binary mask over the pixels
+             whose grey frame, after a --still-blur Gaussian blur, changed by < --still-threshold
+             levels (``streamseg.smooth.flicker.StillPixelFlicker``, pooled over the clip); the
+             ratio is against ``none`` (the target is <= 0.40)
+  flicker    mean |m_t - m_{t-1}| x100 over all pixels (it mixes in true motion)
+  agree      mIoU with the per-frame mask
+  then a summary per smoother: the mean still-pixel ratio over the clips beside the lag and d mIoU
+  of the pseudo-videos (still and moving camera) when --images > 0
 Timing (--timing-only, no data needed):
-  ms/frame   smoother time per frame at 1280x720 (wall and CPU time, best of 5)
+  ms/frame   smoother time per frame at 1280x720 (wall and CPU time, best of 5); with a grid
+             (``grid.max_width``), also for a probability already at grid size (the caller
+             upsamples once: issue 19)
 
 Usage:
     .venv/bin/python benchmarks/temporal.py --methods ellipse --images 12
     .venv/bin/python benchmarks/temporal.py --methods ellipse-diag,dlmv --json results.json
     .venv/bin/python benchmarks/temporal.py --smoothers none,ema:alpha=0.3,motion:static_weight=0.25+hysteresis
     .venv/bin/python benchmarks/temporal.py --timing-only
+    # real clips: still-pixel flicker per clip, beside lag and d mIoU on pseudo-videos
+    .venv/bin/python benchmarks/temporal.py --methods dlmv --real ../shared/media/*.mp4 ../shared/media/*.mkv \
+        --images 8 --smoothers none,motion,still --no-timing
 """
 
 from __future__ import annotations
@@ -45,7 +59,7 @@ import numpy as np
 from streamseg.dataset import SkinDataset
 from streamseg.metrics import iou
 from streamseg.smooth import make_smoother
-from streamseg.smooth.flicker import consecutive_iou, coverage, dtssd, mean_abs_change, step_lag
+from streamseg.smooth.flicker import StillPixelFlicker, consecutive_iou, coverage, dtssd, mean_abs_change, step_lag
 from streamseg.smooth.pseudo_video import PseudoVideoOptions, make_pseudo_video
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,13 +79,19 @@ DEFAULT_SMOOTHERS = [
 ]
 
 
+#: settings sections that are not smoothers (``+grid:max_width=0`` adds a setting only)
+SETTINGS_ONLY = ("grid", "scene_cut")
+
+
 def parse_variant(text: str) -> tuple[str, dict]:
     """``ema:alpha=0.3+hysteresis`` -> ("ema+hysteresis", {"ema.alpha": "0.3"}); settings of one
-    filter are joined with ':' (``motion:static_weight=0.2:blur=9``)."""
+    filter are joined with ':' (``motion:static_weight=0.2:blur=9``). Sections that are no
+    smoother add settings only: ``motion+grid:max_width=0`` -> ("motion", {"grid.max_width": "0"})."""
     names, params = [], {}
     for part in text.split("+"):
         name, *settings = part.split(":")
-        names.append(name)
+        if name not in SETTINGS_ONLY:
+            names.append(name)
         for kv in settings:
             k, _, v = kv.partition("=")
             params[f"{name}.{k}"] = v
@@ -191,6 +211,58 @@ def bench_clips(seg, variants: list[str], clips: list[Path], max_frames: int, ma
     }
 
 
+def iter_clip(path: Path, max_frames: int, max_side: int):
+    """BGR uint8 frames of ``path``, at most ``max_frames`` (0 = all), scaled to ``max_side`` (0 = as is)."""
+    import av
+
+    with av.open(str(path)) as container:
+        for n, frame in enumerate(container.decode(video=0)):
+            if max_frames and n >= max_frames:
+                break
+            img = frame.to_ndarray(format="bgr24")
+            h, w = img.shape[:2]
+            if max_side and max(h, w) > max_side:
+                s = max_side / max(h, w)
+                img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+            yield img
+
+
+def bench_real(seg, variants: list[str], clip: Path, max_frames: int, max_side: int, threshold: float, blur: int) -> dict[str, dict]:
+    """Still-pixel flicker, overall flicker and agreement with per-frame masks of every variant
+    on one real clip, streamed (every smoother runs side by side on the same probabilities)."""
+    smoothers = {}
+    for v in variants:
+        spec, params = parse_variant(v)
+        smoothers[v] = make_smoother(spec, params)
+    still = StillPixelFlicker(threshold, blur)
+    change: dict[str, list[float]] = {v: [] for v in variants}
+    agree: dict[str, list[float]] = {v: [] for v in variants}
+    prev: dict[str, np.ndarray] = {}
+    seg.reset()
+    n = 0
+    for frame in iter_clip(clip, max_frames, max_side):
+        prob = seg(frame)
+        per_frame = prob >= 0.5
+        masks = {v: sm.update(prob, frame) >= 0.5 for v, sm in smoothers.items()}
+        still.update_many(masks, frame)
+        for v, m in masks.items():
+            if v in prev:
+                change[v].append(float(np.count_nonzero(m != prev[v])) / m.size)
+            prev[v] = m
+            agree[v].append(iou(m, per_frame))
+        n += 1
+    return {
+        v: {
+            "still": still.result(v),
+            "still_fraction": still.still.get(v, 0) / max(1, (n - 1) * prev[v].size),
+            "flicker": 100 * float(np.mean(change[v])) if change[v] else math.nan,
+            "agree": 100 * float(np.mean(agree[v])),
+            "frames": n,
+        }
+        for v in variants
+    }
+
+
 def time_smoothers(variants: list[str], repeats: int = 30) -> dict[str, float]:
     """Milliseconds per update at 1280x720 (wall clock and CPU time of this process, best of 5):
     a textured scene panning 2-3 px per frame and blob-shaped probabilities (coherent regions,
@@ -217,6 +289,22 @@ def time_smoothers(variants: list[str], repeats: int = 30) -> dict[str, float]:
             wall = min(wall, (time.perf_counter() - t0) / repeats)
             cpu = min(cpu, (time.process_time() - c0) / repeats)
         out[v] = {"wall_ms": 1000 * wall, "cpu_ms": 1000 * cpu}
+        grid = getattr(sm, "grid_shape", None)
+        gshape = grid(720, 1280) if grid is not None else None
+        if gshape is not None and gshape != (720, 1280):
+            # the probability already at grid size (what a model's native map gives; the caller upsamples once)
+            small = [cv2.resize(p, gshape[::-1], interpolation=cv2.INTER_AREA) for p in probs]
+            sm.reset()
+            for i in range(3):
+                sm.update(small[i], frames[i])
+            wall = cpu = math.inf
+            for _ in range(5):
+                t0, c0 = time.perf_counter(), time.process_time()
+                for i in range(repeats):
+                    sm.update(small[i % 8], frames[i % 8])
+                wall = min(wall, (time.perf_counter() - t0) / repeats)
+                cpu = min(cpu, (time.process_time() - c0) / repeats)
+            out[v].update(grid=f"{gshape[1]}x{gshape[0]}", grid_wall_ms=1000 * wall, grid_cpu_ms=1000 * cpu)
     return out
 
 
@@ -235,6 +323,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clips", nargs="*", type=Path, default=None, help="real clips (default: ../shared/media/*)")
     ap.add_argument("--clip-frames", type=int, default=100)
     ap.add_argument("--clip-max-side", type=int, default=640)
+    ap.add_argument("--real", nargs="+", type=Path, default=None, metavar="CLIP",
+                    help="real clips for the still-pixel flicker table (streamed; see --real-frames, --real-max-side)")
+    ap.add_argument("--real-frames", type=int, default=150, help="frames per real clip (0 = all)")
+    ap.add_argument("--real-max-side", type=int, default=0, help="scale real clips to this longer side (0 = as they are)")
+    ap.add_argument("--still-threshold", type=float, default=3.0, help="still pixel: blurred grey changed by less than this")
+    ap.add_argument("--still-blur", type=int, default=5, help="Gaussian blur (odd size) before the still test")
+    ap.add_argument("--threads", type=int, default=1, help="segmentation threads (OpenCV too)")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--timing-only", action="store_true", help="only the cost per frame (no data needed)")
     ap.add_argument("--seed", type=int, default=0)
@@ -242,9 +337,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     variants = [v.strip() for v in args.smoothers.split(",") if v.strip()]
     if args.timing_only:
-        args.methods, args.images, args.clips = "", 0, []
+        args.methods, args.images, args.clips, args.real = "", 0, [], None
+    cv2.setNumThreads(max(1, args.threads))
 
-    from streamseg.segment import create
+    from streamseg.segment import MethodOptions, create
 
     clips = args.clips
     if clips is None:
@@ -253,9 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     images = pick_images(args.data, args.images, args.seed) if args.data.is_dir() and args.images else []
     print(f"# temporal benchmark: {len(images)} pseudo-videos x {args.frames} frames (max side {args.max_side}), "
           f"{len(clips)} clips x <= {args.clip_frames} frames (max side {args.clip_max_side})")
-    results: dict = {"pseudo": {}, "clips": {}, "timing_ms": {}}
+    if args.real:
+        clips = []  # the real-clip mode replaces the old clip table
+    results: dict = {"pseudo": {}, "clips": {}, "real": {}, "timing_ms": {}}
     for name in filter(None, args.methods.split(",")):
-        seg = create(name)
+        seg = create(name, MethodOptions(threads=args.threads))
         label = name if seg.fallback_from is None else f"{seg.name} (for {name})"
         seg.warmup(256, 256)
         for still in (True, False) if images else ():
@@ -283,13 +381,39 @@ def main(argv: list[str] | None = None) -> int:
             print("|---|---|---|---|")
             for v, r in res.items():
                 print(f"| {v} | {fmt(r['flicker'])} | {fmt(r['ciou'])} | {fmt(r['agree'])} |")
+        if args.real:
+            real = results["real"].setdefault(label, {})
+            for clip in args.real:
+                real[clip.name] = res = bench_real(seg, variants, clip, args.real_frames, args.real_max_side, args.still_threshold, args.still_blur)
+                base = res[variants[0]]
+                first = next(iter(res.values()))
+                print(f"\n## {label}: real clip {clip.name} ({first['frames']} frames, {100 * first['still_fraction']:.0f} % of pixels still "
+                      f"per pair; still = blurred grey ({args.still_blur}x{args.still_blur}) changed by < {args.still_threshold:g})\n")
+                print(f"| smoother | still | vs {variants[0]} | flicker | vs {variants[0]} | agree |")
+                print("|---|---|---|---|---|---|")
+                for v, r in res.items():
+                    print(f"| {v} | {fmt(r['still'], 3)} | {fmt(r['still'] / base['still'] if base['still'] else math.nan)} | "
+                          f"{fmt(r['flicker'], 3)} | {fmt(r['flicker'] / base['flicker'] if base['flicker'] else math.nan)} | {fmt(r['agree'])} |")
+            pseudo = results["pseudo"].get(label, {})
+            print(f"\n## {label}: summary (still-pixel ratio vs {variants[0]}, mean over {len(args.real)} real clips; lag and d mIoU on pseudo-videos)\n")
+            print("| smoother | still ratio | " + " | ".join(c.stem for c in args.real) + " | lag mean / max (still cam) | lag mean / max (moving) | d mIoU still / moving |")
+            print("|---|---|" + "---|" * len(args.real) + "---|---|---|")
+            for v in variants:
+                ratios = [r[v]["still"] / r[variants[0]]["still"] if r[variants[0]]["still"] else math.nan for r in real.values()]
+                cells = []
+                for kind in ("still camera", "moving camera"):
+                    r = pseudo.get(kind, {}).get(v)
+                    cells.append(f"{fmt(r['lag_mean'])} / {fmt(r['lag_max'], 0)}" if r else "n/a")
+                dm = [pseudo[k][v]["miou"] - pseudo[k][variants[0]]["miou"] if k in pseudo else math.nan for k in ("still camera", "moving camera")]
+                print(f"| {v} | {fmt(float(np.mean(ratios)))} | " + " | ".join(fmt(x) for x in ratios) + f" | {cells[0]} | {cells[1]} | {fmt(dm[0])} / {fmt(dm[1])} |")
         seg.close()
     if not args.no_timing:
         results["timing_ms"] = time_smoothers(variants)
-        print("\n## smoother cost at 1280x720 (ms/frame)\n")
-        print("| smoother | wall ms/frame | CPU ms/frame |\n|---|---|---|")
+        print("\n## smoother cost at 1280x720 (ms/frame; 'at grid': the probability passed at grid size)\n")
+        print("| smoother | wall ms/frame | CPU ms/frame | grid | wall ms at grid | CPU ms at grid |\n|---|---|---|---|---|---|")
         for v, ms in results["timing_ms"].items():
-            print(f"| {v} | {ms['wall_ms']:.2f} | {ms['cpu_ms']:.2f} |")
+            print(f"| {v} | {ms['wall_ms']:.2f} | {ms['cpu_ms']:.2f} | {ms.get('grid', '-')} | "
+                  f"{fmt(ms.get('grid_wall_ms', math.nan))} | {fmt(ms.get('grid_cpu_ms', math.nan))} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -1,15 +1,38 @@
-"""streamseg: real-time skin segmentation for webcams, IP cameras and video files.
+"""streamseg: real-time skin segmentation for webcams, IP cameras, video files and images.
 
 Frames are BGR ``uint8`` arrays of shape ``(H, W, 3)``; skin probabilities are ``float32``
 arrays of shape ``(H, W)`` in ``[0, 1]`` until the last step, where a threshold makes the mask.
 
+The API (imported lazily, so ``import streamseg`` stays fast): :func:`new_session`,
+:func:`segment`, :func:`process_video`, :func:`process_batch`, :func:`process_live`, :func:`process_images`,
+:func:`list_methods` (see :mod:`streamseg.api`).
+
 Example:
-    >>> import numpy as np
-    >>> from streamseg.segment import create
-    >>> seg = create("ellipse")
-    >>> prob = seg(np.zeros((4, 6, 3), np.uint8))
+    >>> import numpy as np, streamseg
+    >>> session = streamseg.new_session("ellipse")
+    >>> prob = session.segment(np.zeros((4, 6, 3), np.uint8))
     >>> prob.shape, prob.dtype
     ((4, 6), dtype('float32'))
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "list_methods", "new_session", "process_batch", "process_images", "process_live", "process_video", "segment"]
+
+_API = {"list_methods", "new_session", "process_batch", "process_images", "process_live", "process_video", "segment"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from streamseg import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'streamseg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _API)

@@ -12,9 +12,6 @@ import importlib
 import os
 import sys
 
-# OpenCV's own warnings (e.g. "can't open camera by index") would duplicate our one-line errors.
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-
 import typer  # noqa: E402
 
 from streamseg import log  # noqa: E402
@@ -45,9 +42,22 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from streamseg import __version__
+
+        typer.echo(f"streamseg {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version, metavar=""
+    ),
+    verbose: bool = typer.Option(
+        False, "--verbose", help="Show the libraries' own log lines (OpenCV, FFmpeg, MediaPipe); also after a command.", metavar=""
+    ),
 ) -> None:
     """Real-time skin segmentation for webcams, IP cameras, video files and images.
 
@@ -59,11 +69,6 @@ def _root(
 
         streamseg methods
     """
-    if version:
-        from streamseg import __version__
-
-        typer.echo(__version__)
-        raise typer.Exit()
 
 
 def _register() -> None:
@@ -80,11 +85,48 @@ def _register() -> None:
 _register()
 
 
+#: words a user may put after a flag (``--strict true``), which would become an argument
+_BOOL_WORDS = {"true", "false", "yes", "no", "on", "off"}
+
+
+def _command():
+    """The click command of :data:`app`, flags shown without a ``<bool>`` metavar (it invites
+    ``--strict true``); and the names of every flag."""
+    cmd = typer.main.get_command(app)
+    flags: set[str] = set()
+    groups = [cmd]
+    while groups:
+        group = groups.pop()
+        for param in group.params:
+            if getattr(param, "is_flag", False) and getattr(param, "opts", None):
+                flags.update(param.opts)
+                flags.update(param.secondary_opts)
+                if param.metavar is None:
+                    param.metavar = ""
+        groups += list(getattr(group, "commands", {}).values())
+    return cmd, flags
+
+
+def _check_flag_values(argv: list[str], flags: set[str]) -> None:
+    """``--strict true`` -> one error naming the flag (else ``true`` is read as the input)."""
+    from streamseg.errors import ConfigError
+
+    for flag, value in zip(argv, argv[1:]):
+        if flag in flags and value.lower() in _BOOL_WORDS:
+            raise ConfigError(f"{flag} is a switch and takes no value: write {flag} alone, not {flag} {value}")
+
+
 def main() -> None:
     """Console-script entry point."""
     debug = bool(os.environ.get("STREAMSEG_DEBUG"))
+    verbose = debug or bool(os.environ.get("STREAMSEG_VERBOSE")) or "--verbose" in sys.argv[1:]
+    if "--verbose" in sys.argv[1:]:
+        sys.argv = [sys.argv[0], *(a for a in sys.argv[1:] if a != "--verbose")]
+    log.quiet_libraries(verbose)
     try:
-        app()
+        cmd, flags = _command()
+        _check_flag_values(sys.argv[1:], flags)
+        cmd()
     except StreamsegError as exc:
         log.error(str(exc))
         sys.exit(exc.exit_code)

@@ -57,6 +57,7 @@ class Frame:
     pts: int | None = None
     captured_at: float = 0.0
     reset: bool = False  # first frame after a reconnect or a new source: drop temporal state
+    source: str | None = None  # where a still image came from (image runs name their files after it)
 
     @property
     def height(self) -> int:
@@ -67,20 +68,42 @@ class Frame:
         return int(self.image.shape[1])
 
 
+#: the one rule for drawing ROI messages: onto these output types only (a mask stays a mask)
+ROI_DRAWN_ON = ("overlay",)
+
+
 @dataclass
 class FrameResult:
     """Everything the stages produced for one frame; sinks read what they need.
 
     prob: float32 (H, W) in [0, 1] after smoothing. mask: bool (H, W) = prob >= threshold.
-    rendered: BGR uint8 output frame of type ``rendered_type`` (mask, overlay, cutout or side-by-side).
-    rois: the per-frame ROI message (dict, see ``schemas/rois.schema.json``) or ``None``.
+    pictures: output type -> BGR uint8 picture, rendered once per type by :meth:`picture`.
+    rois: the per-frame ROI message (dict, see ``streamseg/data/schemas/rois.schema.json``) or ``None``.
     timings: seconds spent per stage for this frame.
     """
 
     frame: Frame
     prob: np.ndarray
     mask: np.ndarray
-    rendered: np.ndarray | None = None
-    rendered_type: str | None = None
     rois: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    pictures: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def picture(self, output_type: str) -> np.ndarray:
+        """The frame rendered as ``output_type`` (``mask``, ``overlay``, ``cutout``, ``side-by-side``),
+        with the ROIs drawn on types in :data:`ROI_DRAWN_ON`; rendered on first use, then reused.
+
+        Returns:
+            BGR uint8 (H, W, 3), or (H, 2W, 3) for side-by-side. Sinks must not draw on it.
+        """
+        pic = self.pictures.get(output_type)
+        if pic is None:
+            from streamseg.render import render
+
+            pic = render(self.frame.image, self.mask, output_type)
+            if self.rois is not None and output_type in ROI_DRAWN_ON:
+                from streamseg.rois.draw import draw_rois
+
+                draw_rois(pic, self.rois)
+            self.pictures[output_type] = pic
+        return pic

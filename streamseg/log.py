@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rich.console import Console
@@ -29,3 +30,114 @@ def escape(msg: str) -> str:
     from rich.markup import escape as _escape
 
     return _escape(str(msg))
+
+
+#: lines that libraries write straight to file descriptor 2 (not through Python): glog/absl
+#: (``W0000 00:00:…``), TFLite (``INFO: Created TensorFlow Lite…``), FFmpeg (``[tcp @ 0x…]``),
+#: OpenCV (``[ WARN:0@0.04]``, ``[ERROR:0@0.6]``)
+LIBRARY_LINE = (
+    r"^(?:[IWEF]\d{4} \d\d:\d\d:\d\d"
+    r"|INFO: |WARNING: All log messages before absl"
+    r"|\[[\w\s./:-]+ @ (?:0x)?[0-9a-fA-F]+\]"
+    r"|\[ ?(?:WARN|ERROR|INFO|DEBUG|FATAL):\d+@)"
+)
+
+_quiet = False
+
+
+def quiet_libraries(verbose: bool = False) -> None:
+    """Keep library log output off the terminal, so a fault reads as one ``error:`` line.
+
+    Sets the log levels of OpenCV (and its FFmpeg), PyAV, absl/glog (MediaPipe), TFLite and
+    ONNX Runtime before they are imported, ignores Python warnings raised outside streamseg
+    (setuptools/pkg_resources banners, deprecations), and, when stderr is the process's own,
+    filters the lines C++ code writes straight to file descriptor 2 (:data:`LIBRARY_LINE`).
+    ``verbose`` (``--verbose``, ``STREAMSEG_VERBOSE=1``, ``STREAMSEG_DEBUG=1``) leaves all of
+    it as the libraries have it.
+    """
+    global _quiet
+
+    if verbose or _quiet:
+        return
+    _quiet = True
+    for key, value in {
+        "OPENCV_LOG_LEVEL": "SILENT",
+        "OPENCV_FFMPEG_LOGLEVEL": "-8",  # AV_LOG_QUIET
+        "OPENCV_VIDEOIO_DEBUG": "0",
+        "GLOG_minloglevel": "3",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "ORT_LOGGING_LEVEL": "3",
+    }.items():
+        os.environ[key] = value if key not in _USER_ENV else _USER_ENV[key]
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"(?!streamseg)")
+    if "cv2" in sys.modules:
+        try:
+            sys.modules["cv2"].setLogLevel(0)
+        except Exception:  # noqa: BLE001 - an OpenCV without the call
+            pass
+    if "av" in sys.modules:
+        try:
+            sys.modules["av"].logging.set_level(None)
+        except Exception:  # noqa: BLE001
+            pass
+    try:
+        from absl import logging as absl_logging  # mediapipe's Python side
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except Exception:  # noqa: BLE001 - absl is optional
+        pass
+    if sys.stderr is sys.__stderr__:
+        _filter_fd2()
+
+
+#: environment values the user set before streamseg started (they win over ours)
+_USER_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if k in ("OPENCV_LOG_LEVEL", "OPENCV_FFMPEG_LOGLEVEL", "OPENCV_VIDEOIO_DEBUG", "GLOG_minloglevel", "TF_CPP_MIN_LOG_LEVEL", "ORT_LOGGING_LEVEL")
+}
+
+
+def _filter_fd2() -> None:
+    """Route file descriptor 2 through a thread that drops :data:`LIBRARY_LINE` lines; Python's
+    ``sys.stderr`` (our messages, tracebacks with ``STREAMSEG_DEBUG``) keeps the real stream."""
+    import re
+    import threading
+
+    if os.name == "nt":
+        return
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+        r, w = os.pipe()
+        os.dup2(w, 2)
+        os.close(w)
+    except OSError:
+        return
+    enc = getattr(sys.__stderr__, "encoding", None) or "utf-8"
+    sys.stderr = open(real, "w", buffering=1, encoding=enc, errors="backslashreplace", closefd=False)  # noqa: SIM115
+    pattern = re.compile(LIBRARY_LINE.encode())
+
+    def pump() -> None:
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(r, 65536)
+            except OSError:
+                return
+            if not chunk:
+                break
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            out = b"".join(line + b"\n" for line in lines if not pattern.match(line))
+            if out:
+                try:
+                    os.write(real, out)
+                except OSError:
+                    pass
+        if buf and not pattern.match(buf):
+            os.write(real, buf)
+
+    threading.Thread(target=pump, name="streamseg-stderr-filter", daemon=True).start()

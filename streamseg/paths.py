@@ -1,38 +1,77 @@
-"""Where streamseg looks for models and configs."""
+"""Where streamseg finds the files it ships (models, fitted parameters, configs, schemas).
+
+Everything the runtime needs is package data under ``streamseg/data/`` and is found through
+:mod:`importlib.resources`, so a wheel installed anywhere works like a source checkout:
+
+- ``data/models/``: ``<name>.onnx`` + ``<name>.json`` spec (+ ``<name>.md`` card) pairs and the
+  fitted classical parameters ``classical.npz``; any pair placed there is picked up;
+- ``data/configs/``: ``smooth.toml`` and ``classical.toml``;
+- ``data/schemas/``: ``rois.schema.json``.
+
+``$STREAMSEG_MODELS`` (``os.pathsep``-separated folders) adds model folders on top.
+
+Example:
+    >>> data_dir().joinpath("models").is_dir()
+    True
+    >>> model_dirs()[0] == data_dir() / "models"
+    True
+"""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+from streamseg.errors import InputError
+
+#: the installed package (``streamseg/``)
+PACKAGE_DIR = Path(str(resources.files("streamseg")))
+#: the source checkout, when running from one (only the demo clip is looked up there)
 REPO_DIR = PACKAGE_DIR.parent
+DEMO_CLIP = "face_thumbsup_pixabay_720p.mp4"
+
+
+def data_dir() -> Path:
+    """The package's data folder (``streamseg/data``) as a filesystem path."""
+    return Path(str(resources.files("streamseg").joinpath("data")))
+
+
+def shipped_models_dir() -> Path:
+    """The folder of the shipped models and where new models of this project go: ``streamseg/data/models``."""
+    return data_dir() / "models"
 
 
 def model_dirs() -> list[Path]:
-    """Model directories in search order: the shipped ``models/``, then ``$STREAMSEG_MODELS`` (``os.pathsep``-separated)."""
-    dirs = [PACKAGE_DIR / "models", REPO_DIR / "models"]
+    """Model folders in search order: the shipped ``streamseg/data/models``, then each folder of
+    ``$STREAMSEG_MODELS`` (``os.pathsep``-separated); only folders that exist, each once."""
+    dirs = [shipped_models_dir()]
     extra = os.environ.get("STREAMSEG_MODELS", "")
     dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p]
     seen: list[Path] = []
     for d in dirs:
-        if d.is_dir() and d not in seen:
+        if d.is_dir() and d.resolve() not in {s.resolve() for s in seen}:
             seen.append(d)
     return seen
 
 
 def config_dir() -> Path:
-    """The shipped ``configs/`` directory."""
-    for d in (PACKAGE_DIR / "configs", REPO_DIR / "configs"):
-        if d.is_dir():
-            return d
-    return REPO_DIR / "configs"
+    """The shipped run-time configs (``streamseg/data/configs``: ``smooth.toml``, ``classical.toml``)."""
+    return data_dir() / "configs"
+
+
+def schema_dir() -> Path:
+    """The shipped JSON schemas (``streamseg/data/schemas``)."""
+    return data_dir() / "schemas"
 
 
 def demo_clip() -> Path:
-    """The embedded demo clip (the default input of ``streamseg video``)."""
-    for d in (PACKAGE_DIR / "examples", REPO_DIR / "examples"):
-        p = d / "face_thumbsup_pixabay_720p.mp4"
-        if p.is_file():
-            return p
-    return REPO_DIR / "examples" / "face_thumbsup_pixabay_720p.mp4"
+    """The demo clip of the source checkout (``examples/face_thumbsup_pixabay_720p.mp4``).
+
+    Raises:
+        InputError: not there (a wheel does not carry it): give a video file instead.
+    """
+    p = REPO_DIR / "examples" / DEMO_CLIP
+    if not p.is_file():
+        raise InputError(f"no input given and the demo clip ({DEMO_CLIP}) is not installed (it ships with the source only): give a video file")
+    return p

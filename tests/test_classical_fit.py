@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from streamseg.dataset import SkinDataset
-from streamseg.segment.classical import fit
+from streamseg.offline import classical_fit as fit
 from streamseg.segment.classical.colorspace import ellipse_distance
 from streamseg.segment.classical.params import ORIGINAL_ELLIPSE_DIAG, read_params
 

@@ -219,9 +219,8 @@ def test_interrupted_video_keeps_a_playable_partial_file(tmp_path, sig):
 
 @pytest.mark.slow
 def test_soak_10000_frames_memory_stays_flat(tmp_path):
-    from streamseg.pipeline import Processor  # noqa: F401  (imported for the run below)
+    from streamseg.pipeline import process_video_file
     from streamseg.segment import create
-    from streamseg.video_file import process_video_file
 
     src = make_video(tmp_path / "soak.mp4", frames=10_000, width=64, height=48, fps=50, audio=True)
     rss: list[int] = []
@@ -230,7 +229,7 @@ def test_soak_10000_frames_memory_stays_flat(tmp_path):
         with open("/proc/self/status") as fh:
             return next(int(l.split()[1]) for l in fh if l.startswith("VmRSS:"))
 
-    import streamseg.pipeline as pl
+    import streamseg.pipeline.file_run as pl
 
     original = pl.run_frames
 
@@ -244,13 +243,9 @@ def test_soak_10000_frames_memory_stays_flat(tmp_path):
 
     pl.run_frames = run_frames_sampled
     try:
-        import streamseg.video_file as vf
-
-        vf.run_frames = run_frames_sampled
         report = process_video_file(src, {"mask": tmp_path / "o.mp4"}, create("ellipse"), progress=False)
     finally:
         pl.run_frames = original
-        vf.run_frames = original
     assert report.frames_in == report.frames_out == 10_000
     assert read_video(tmp_path / "o.mp4")["frames"] == 10_000
     warm = rss[2:]  # after warm-up

@@ -252,7 +252,7 @@ def test_registry_lists_env_models(tmp_path, monkeypatch):
     assert rows["envmodel-x"].reason is None and rows["envmodel-x"].kind == "model"
     assert "not found" in rows["envmodel-missing"].reason
     seg = create("envmodel-x", MethodOptions(provider="cpu"))
-    assert isinstance(seg, OnnxSegmenter) and seg.name == "envmodel-x"
+    assert isinstance(seg.active, OnnxSegmenter) and seg.name == "envmodel-x" and seg.fallback_from is None
 
 
 # --------------------------------------------------------------------------- numerics
@@ -526,8 +526,11 @@ def test_runtime_failure_falls_back_once(tmp_path, warnings_):
 
     # dynamic batch in the graph, but a Reshape that only works for batch 1: fails at run time
     path = build_graph(tmp_path / "b1.onnx", in_shape=["N", 3, 8, 8], weights=W1, bias=B1, sigmoid=True, reshape_batch1=True)
-    seg = OnnxSegmenter.from_file(path, MethodOptions(provider="cpu"))
-    assert seg.dynamic_batch
+    bare = OnnxSegmenter.from_file(path, MethodOptions(provider="cpu"))
+    with pytest.raises(MethodError, match="failed on CPUExecutionProvider"):  # a bare model raises
+        bare.segment_batch([rand_frame(8, 8, 1), rand_frame(8, 8, 2)])
+    seg = create(str(path), MethodOptions(provider="cpu"))  # the registry wraps it in a fallback
+    assert seg.dynamic_batch and seg.fallback_from is None
     frames = [rand_frame(8, 8, 1), rand_frame(8, 8, 2)]
     out = seg.segment_batch(frames)
     assert seg.fallback_from == "b1" and seg.kind == "classical"

@@ -300,6 +300,7 @@ def test_reset_restarts_ids():
     img, _ = next(blob_clip(seed=1))
     prob = colour_prob(img)
     frame = Frame(img, 0, 0.0, reset=True)
+    stage.reset()  # the run's Processor resets every stage before a frame that starts anew
     msg = stage.process(FrameResult(frame, prob, prob >= 0.5))
     assert {r["id"] for r in msg["regions"]} == {1, 2}
     assert not any(r["predicted"] for r in msg["regions"])

@@ -225,3 +225,23 @@ def test_card_compares_with_the_classical_methods_per_source() -> None:
     text = "\n".join(comparison_lines("dlmv", {**val, "per_source": {"a": 0.9, "c": 0.4}}, report))
     assert "a +0.200." in text and "c " not in text.split("Lead over")[1]
     assert "No classical method in `streamseg eval` was scored" in "\n".join(comparison_lines("dlmv", val, {"methods": {}}))
+
+
+def test_distillation_adds_the_teacher_term_and_the_loss_falls(tmp_path: Path) -> None:
+    data = make_dataset(tmp_path / "data")
+    teacher_run = train(tiny_config("dlmv", tmp_path, epochs=3), data, tmp_path / "teacher")
+    assert teacher_run["epochs_done"] == 3
+    plain = train(tiny_config("dlmv", tmp_path, epochs=1, seed=4), data, tmp_path / "plain")
+    cfg = tiny_config("dlmv", tmp_path, epochs=4, seed=4, teacher=str(tmp_path / "teacher" / "best.pt"), distill_weight=1.0)
+    distilled = train(cfg, data, tmp_path / "student")
+    # same seed, same first batch: the first loss differs only by the (positive) teacher term
+    assert distilled["losses"][0] > plain["losses"][0] + 1e-3
+    assert distilled["losses"][-1] < distilled["losses"][0]
+
+
+def test_distillation_config_needs_a_teacher(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        TrainConfig.from_dict({"arch": "dlmv", "distill_weight": 0.5})
+    cfg = tiny_config("dlmv", tmp_path, teacher=str(tmp_path / "missing.pt"), distill_weight=1.0)
+    with pytest.raises(InputError):
+        train(cfg, make_dataset(tmp_path / "data"), tmp_path / "run")

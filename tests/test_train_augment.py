@@ -118,3 +118,67 @@ def test_blank_view_is_a_skinless_smooth_wall(seed: int) -> None:
     # p_blank = 0 (the default) never blanks
     again, again_mask = Augmenter(64, _identity_geometry(), np.random.default_rng(seed))(img, mask)
     assert np.array_equal(again_mask, mask)
+
+
+def _others(seed: int):
+    def others(k: int):
+        return [blocks(96, 12, seed=seed * 31 + j + 1) for j in range(k)]
+
+    return others
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mosaic_and_small_subject_keep_every_tile_aligned(seed: int) -> None:
+    """Compositions of several images: the mask redrawn from the output image matches off the edges."""
+    img, mask = blocks(96, 12, seed=seed)
+    for key in ("p_mosaic", "p_small_subject"):
+        cfg = _identity_geometry(crop_scale=(0.5, 1.15), rotate_deg=10.0, p_flip=0.5, **{key: 1.0})
+        out_img, out_mask = Augmenter(96, cfg, np.random.default_rng(seed))(img, mask, _others(seed))
+        # off the edges, and where resizing left the red channel clearly on one side
+        ok = interior(out_mask) & (np.abs(out_img[..., 2].astype(int) - 127) > 20)
+        assert ok.sum() > 500
+        assert np.array_equal(np.where(out_img[..., 2] > 127, 255, 0)[ok], out_mask[ok])
+
+
+def test_mosaic_tiles_in_reading_order() -> None:
+    views = [(np.full((10, 10, 3), 20 * i, np.uint8), np.full((10, 10), 255 * (i % 2), np.uint8)) for i in range(9)]
+    img, msk = A.mosaic(views, 3, 30)
+    assert img.shape == (30, 30, 3) and msk.shape == (30, 30)
+    for i in range(9):
+        r, c = divmod(i, 3)
+        assert (img[r * 10:(r + 1) * 10, c * 10:(c + 1) * 10] == 20 * i).all()
+        assert (msk[r * 10:(r + 1) * 10, c * 10:(c + 1) * 10] == 255 * (i % 2)).all()
+    with pytest.raises(ValueError):
+        A.mosaic(views[:4], 3, 30)
+
+
+def test_small_subject_area_is_in_range() -> None:
+    cfg = _identity_geometry(p_small_subject=1.0, small_subject_area=(0.05, 0.20))
+    subject = (np.full((64, 64, 3), 230, np.uint8), np.full((64, 64), 255, np.uint8))
+    for seed in range(20):
+        aug = Augmenter(128, cfg, np.random.default_rng(seed))
+        _, msk = aug(*subject, lambda k: [(np.zeros((64, 64, 3), np.uint8), np.zeros((64, 64), np.uint8))] * k)
+        assert 0.04 <= (msk > 0).mean() <= 0.21
+
+
+@pytest.mark.parametrize("lightness", [0.5, 1.25])
+def test_skin_tone_changes_skin_only_and_keeps_the_mask(lightness: float) -> None:
+    img = np.full((64, 64, 3), (90, 120, 60), np.uint8)
+    img[16:48, 16:48] = (120, 150, 200)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 255
+    out = A.skin_tone(img, mask, lightness)
+    far = cv2.dilate(mask, np.ones((9, 9), np.uint8)) == 0
+    assert np.array_equal(out[far], img[far])
+    lab_in = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)[20:44, 20:44, 0].astype(float).mean()
+    lab_out = cv2.cvtColor(out, cv2.COLOR_BGR2LAB)[20:44, 20:44, 0].astype(float).mean()
+    assert (lab_out < lab_in - 20) if lightness < 1 else (lab_out > lab_in + 10)
+    cfg = _identity_geometry(p_skin_tone=1.0, p_white_balance=1.0)
+    _, out_mask = Augmenter(64, cfg, np.random.default_rng(0))(img, mask)
+    assert np.array_equal(out_mask, mask)
+
+
+def test_warm_white_balance_lowers_blue_raises_red() -> None:
+    img = np.full((8, 8, 3), 128, np.uint8)
+    warm = A.white_balance(img, (0.65, 0.9, 1.1))
+    assert warm[..., 0].max() < 90 and warm[..., 2].min() > 135

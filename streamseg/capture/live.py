@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ class LiveSource:
         request: resolution/rate wanted; the granted values are in ``info`` after :meth:`open`.
         reconnect: reopen with backoff when the source stops sending (else the run ends).
         max_backoff_s: longest wait between reconnect attempts.
+        loop: a video file as source: start again at its end (else the run ends there). A file
+            is read at its own frame rate, not as fast as it decodes.
     """
 
     def __init__(
@@ -70,8 +73,12 @@ class LiveSource:
         request: CaptureRequest | None = None,
         reconnect: bool = True,
         max_backoff_s: float = 5.0,
+        loop: bool = False,
     ) -> None:
         self.source = parse_source(source)
+        self.loop = loop
+        self.is_file = isinstance(self.source, str) and not self.source.lower().startswith(URL_SCHEMES) and os.path.isfile(self.source)
+        self.loops = 0
         self.request = request or CaptureRequest()
         self.reconnect = reconnect
         self.max_backoff_s = max_backoff_s
@@ -120,8 +127,9 @@ class LiveSource:
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         return cap
 
-    def open(self) -> VideoInfo:
-        """Open the source, read one frame and start the capture thread.
+    def open(self, start: bool = True) -> VideoInfo:
+        """Open the source, read one frame and (unless ``start=False``; then :meth:`start`)
+        start the capture thread.
 
         Raises:
             InputError: the camera does not exist or the stream sends nothing in time.
@@ -144,11 +152,19 @@ class LiveSource:
             live=True,
             source=_describe(self.source),
         )
+        self._file_fps = fps if self.is_file and 0 < fps < 1000 else 30.0
         self._t0 = time.perf_counter()
         self._publish(self._as_image(img), reset=True)
-        self._thread = threading.Thread(target=self._run, name="streamseg-capture", daemon=True)
-        self._thread.start()
+        if start:
+            self.start()
         return self.info
+
+    def start(self) -> None:
+        """Start the capture thread (once; :meth:`open` does it unless ``start=False``)."""
+        if self._thread is None and self.info is not None:
+            self._t_play = time.perf_counter()
+            self._thread = threading.Thread(target=self._run, name="streamseg-capture", daemon=True)
+            self._thread.start()
 
     @staticmethod
     def _as_image(img: np.ndarray) -> np.ndarray:
@@ -171,15 +187,33 @@ class LiveSource:
     def _run(self) -> None:
         backoff = 0.25
         reset_next = False
+        played = 1  # file sources: frames read since the (re)start, for pacing
         while not self._stop.is_set():
             ok, img = self._cap.read() if self._cap is not None else (False, None)
             if ok and img is not None:
+                if self.is_file:  # at the file's own rate
+                    wait = self._t_play + played / self._file_fps - time.perf_counter()
+                    if wait > 0 and self._stop.wait(wait):
+                        break
+                    played += 1
                 self._publish(self._as_image(img), reset=reset_next)
                 reset_next = False
                 backoff = 0.25
                 continue
             if self._stop.is_set():
                 break
+            if self.is_file:
+                if not self.loop:
+                    log.info(f"end of {self.source}")
+                    break
+                self._cap.release()
+                try:
+                    self._cap = self._open_capture()
+                except InputError:
+                    break
+                self.loops += 1
+                reset_next, played, self._t_play = True, 0, time.perf_counter()
+                continue
             if not self.reconnect:
                 log.warn(f"{_describe(self.source)} stopped sending; ending (--no-reconnect)")
                 break

@@ -21,6 +21,8 @@ def command(
     provider: str = typer.Option("auto", "--provider", help="ONNX Runtime provider for models: auto, cuda, tensorrt, cpu."),
     size: Optional[int] = typer.Option(None, "--size", help="Model input size for ONNX models whose graph has a dynamic size."),
     threads: int = typer.Option(0, "--threads", help="Threads for ONNX Runtime and the numba kernels (0 = library default)."),
+    mosaic: int = typer.Option(0, "--mosaic", help="Proxy for group photos: score N x N mosaics of consecutive images of a source (e.g. 3)."),
+    skin_tone: str = typer.Option("", "--skin-tone", help="Proxy for other skin tones: shift the true skin pixels 'dark', 'darker' or 'light' in Lab."),
 ) -> None:
     """Score segmentation methods on an image/mask folder: the accuracy table that picks a method.
 
@@ -34,6 +36,10 @@ def command(
         streamseg eval ../shared/data/skin --methods all --split val --report reports/eval
 
         streamseg eval my_data --methods ellipse,dlmv --threshold 0.4 --report out --examples 8
+
+        streamseg eval ../shared/data/skin --methods dlmv,pose-skin --mosaic 3
+
+        streamseg eval ../shared/data/skin --methods dlmv,pose-skin --skin-tone dark
     """
     from rich.console import Console
 
@@ -52,9 +58,9 @@ def command(
 
     if size is not None and size < 1:
         raise ConfigError(f"--size must be a positive integer, got {size}")
-    from streamseg.dataset import SkinDataset
+    from streamseg.evaluate.proxies import proxy_dataset
 
-    ds = SkinDataset(data)  # a bad folder fails before any model is loaded
+    ds = proxy_dataset(data, mosaic, skin_tone)  # a bad folder or proxy fails before any model is loaded
     if report is not None:
         reports.ensure_dir(report)  # ... and so does a report folder that cannot be written
     sel = select_methods(methods, MethodOptions(provider=provider, threads=threads, size=size))

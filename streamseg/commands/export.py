@@ -81,10 +81,7 @@ def command(
     name = name or arch
     history = ckpt.get("history", [])
     best = ckpt.get("best_epoch", ckpt.get("epoch"))
-    desc = description or {
-        "dlmv": "DeepLabV3 + MobileNetV3-Large (11.0M), trained from scratch on the streamseg skin pool",
-        "u2netp": "U²-NetP (1.1M), trained from scratch on the streamseg skin pool",
-    }.get(arch, arch)
+    desc = description or cardmod.ARCH_SUMMARY.get(arch, arch)
 
     vs = None
     if data is not None:

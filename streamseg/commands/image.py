@@ -7,21 +7,28 @@ from typing import Annotated, Optional
 
 import typer
 
-from streamseg.commands.common import DEFAULT_METHOD, MethodOpt, OverwriteOpt, ProviderOpt, SizeOpt, StrictOpt, ThreadsOpt, ThresholdOpt
+from streamseg.commands.common import DEFAULT_METHOD, MethodOpt, OverwriteOpt, ProviderOpt, FallbackOpt, SizeOpt, StrictOpt, ThreadsOpt, ThresholdOpt
+from streamseg.commands.common import OUTPUT_TYPES_HELP, FeatherOpt, OutlineOpt, OverlayAlphaOpt, OverlayColorOpt, StrengthOpt
 
 
 def command(
     paths: Annotated[list[str], typer.Argument(help="Image files, folders or globs (quote globs).")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (default: next to each image).")] = None,
-    method: MethodOpt = DEFAULT_METHOD,
+    method: MethodOpt = None,
     output_type: Annotated[
-        str, typer.Option("--output-type", "-T", help="mask (PNG 0/255), overlay, cutout, side-by-side, prob (8-bit probability); comma-separated.")
+        str, typer.Option("--output-type", "-T", help=OUTPUT_TYPES_HELP + ", prob (8-bit probability); comma-separated.")
     ] = "mask",
+    feather: FeatherOpt = None,
+    strength: StrengthOpt = None,
+    overlay_color: OverlayColorOpt = None,
+    overlay_alpha: OverlayAlphaOpt = None,
+    outline: OutlineOpt = None,
     threshold: ThresholdOpt = 0.5,
     provider: ProviderOpt = "auto",
     threads: ThreadsOpt = 0,
     size: SizeOpt = None,
     strict: StrictOpt = False,
+    fallback: FallbackOpt = False,
     overwrite: OverwriteOpt = False,
 ) -> None:
     """Write a skin mask PNG (and overlays on request) for each image.
@@ -36,46 +43,13 @@ def command(
         streamseg image photos/ -o masks/ -T mask,overlay --model u2netp
 
         streamseg image "shots/**/*.png" -m ellipse-diag
+
+        streamseg image photo.jpg -T alpha,retouch,hair --feather 4
     """
-    import cv2
+    import streamseg
 
-    from streamseg import log
-    from streamseg.capture.image import expand_inputs, read_image
-    from streamseg.commands.common import build_segmenter
-    from streamseg.errors import ConfigError, IncompleteError, OutputError, StreamsegError
-    from streamseg.render import OUTPUT_TYPES, render
-    from streamseg.sinks.output_path import commit, partial_path, prepare_output
-
-    types = [t.strip() for t in output_type.split(",") if t.strip()]
-    allowed = (*OUTPUT_TYPES, "prob")
-    if not types or any(t not in allowed for t in types):
-        raise ConfigError(f"--output-type {output_type!r}: choose from {', '.join(allowed)}")
-    files = expand_inputs(paths)
-    segmenter = build_segmenter(method, provider, threads, size, strict)
-    failed = 0
-    written = 0
-    for path in files:
-        try:
-            img = read_image(path)
-            segmenter.reset()
-            prob = segmenter.segment(img)
-            mask = prob >= threshold
-            folder = output if output is not None else path.parent
-            for t in types:
-                out = prepare_output(folder / f"{path.stem}_{t}.png", overwrite=overwrite, inputs=(path,))
-                pic = (
-                    (prob * 255 + 0.5).astype("uint8")
-                    if t == "prob"
-                    else (mask.astype("uint8") * 255 if t == "mask" else render(img, mask, t))
-                )
-                tmp = partial_path(out)
-                if not cv2.imwrite(str(tmp), pic):
-                    raise OutputError(f"cannot write {out}")
-                commit(tmp, out)
-                written += 1
-        except StreamsegError as exc:
-            failed += 1
-            log.error(str(exc))
-    log.info(f"{len(files) - failed} of {len(files)} images done, {written} files written")
-    if failed:
-        raise IncompleteError(f"{failed} of {len(files)} images failed")
+    streamseg.process_images(
+        paths, output, method=method, output_types=output_type, threshold=threshold, overwrite=overwrite,
+        provider=provider, threads=threads, size=size, strict=strict or None, fallback=fallback,
+        feather=feather, strength=strength, overlay_color=overlay_color, overlay_alpha=overlay_alpha, outline=outline,
+    )

@@ -19,13 +19,13 @@ def command(
     from rich.console import Console
     from rich.table import Table
 
+    import streamseg
     from streamseg.paths import model_dirs
-    from streamseg.segment import MethodOptions, list_methods
 
     table = Table(title="streamseg methods")
     for col in ("method", "kind", "runs here", "description / reason"):
         table.add_column(col)
-    for row in list_methods(MethodOptions(provider=provider)):
+    for row in streamseg.list_methods(provider=provider):
         ok = row.reason is None
         table.add_row(row.name, row.kind, "[green]yes[/green]" if ok else "[red]no[/red]", row.description if ok else row.reason)
     console = Console()

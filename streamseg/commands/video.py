@@ -9,7 +9,17 @@ import typer
 
 from streamseg.commands.common import (
     DEFAULT_METHOD,
+    OUTPUT_TYPES_HELP,
+    AlertAboveOpt,
+    FeatherOpt,
+    HudOpt,
+    OutlineOpt,
+    OverlayAlphaOpt,
+    OverlayColorOpt,
+    StatsCsvOpt,
+    StrengthOpt,
     ConfigOpt,
+    FallbackOpt,
     HandsOpt,
     MethodOpt,
     OverwriteOpt,
@@ -30,16 +40,24 @@ def command(
     input: Annotated[Optional[Path], typer.Argument(help="Video file (default: the shipped demo clip).", show_default=False)] = None,
     output: Annotated[
         Optional[Path],
-        typer.Option("--output", "-o", help="Output file (one output type) or folder (several); default <stem>_<type>.mp4 next to the input."),
+        typer.Option("--output", "-o", help="Output file (one output type) or folder (several); default <stem>_<type>.mp4 (<stem>_alpha.mov) next to the input."),
     ] = None,
-    method: MethodOpt = DEFAULT_METHOD,
+    method: MethodOpt = None,
     output_type: Annotated[
-        str, typer.Option("--output-type", "-T", help="mask, overlay, cutout or side-by-side; comma-separate for several outputs in one pass.")
+        str, typer.Option("--output-type", "-T", help=OUTPUT_TYPES_HELP + "; comma-separate for several outputs in one pass.")
     ] = "mask",
+    feather: FeatherOpt = None,
+    strength: StrengthOpt = None,
+    overlay_color: OverlayColorOpt = None,
+    overlay_alpha: OverlayAlphaOpt = None,
+    outline: OutlineOpt = None,
+    hud: HudOpt = False,
+    stats_csv: StatsCsvOpt = None,
+    alert_above: AlertAboveOpt = None,
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
     smooth_param: SmoothParamOpt = None,
-    codec: Annotated[str, typer.Option("--codec", help="Video encoder (FFmpeg name).")] = "libx264",
+    codec: Annotated[str, typer.Option("--codec", help="Video encoder (FFmpeg name); for -T alpha to .mov, prores_aw is ~3x faster than the default prores_ks.")] = "libx264",
     crf: Annotated[int, typer.Option("--crf", min=0, max=51, help="Constant rate factor for x264/x265 (lower = better).")] = 20,
     bitrate: Annotated[Optional[str], typer.Option("--bitrate", help="Target bitrate instead of CRF, e.g. 4M.")] = None,
     preset: Annotated[str, typer.Option("--preset", help="Encoder speed preset.")] = "veryfast",
@@ -48,6 +66,7 @@ def command(
     size: SizeOpt = None,
     batch: Annotated[int, typer.Option("--batch", min=1, max=64, help="Frames per inference (models with a dynamic batch).")] = 1,
     strict: StrictOpt = False,
+    fallback: FallbackOpt = False,
     rois: RoisOpt = None,
     hands: HandsOpt = False,
     roi_option: RoiOptionOpt = None,
@@ -62,55 +81,29 @@ def command(
 
     Examples:
 
-        streamseg video                                  # demo clip -> demo_mask.mp4
+        streamseg video                                  # demo clip -> face_thumbsup_pixabay_720p_mask.mp4 next to it
 
         streamseg video clip.mp4 -T mask,overlay --model dlmv
 
         streamseg video clip.mp4 -o out.mp4 -T side-by-side -m ellipse-diag --crf 18
 
         streamseg video clip.mp4 --rois jsonl:rois.jsonl --hands
+
+        streamseg video clip.mp4 -T alpha -o cut.webm --feather 4
+
+        streamseg video clip.mp4 -T retouch,blur --strength 0.7 --hud --stats-csv stats.csv
     """
-    from streamseg import log
-    from streamseg.capture.file import probe_video
-    from streamseg.commands.common import build_rois, build_segmenter, build_smoother, load_run_config, parse_assignments, default_output, print_stats
-    from streamseg.errors import ConfigError
-    from streamseg.paths import demo_clip
-    from streamseg.render import OUTPUT_TYPES
-    from streamseg.sinks.encoder import EncoderSettings
-    from streamseg.sinks.output_path import prepare_output
-    from streamseg.video_file import process_video_file
+    import streamseg
+    from streamseg.commands.common import print_stats
+    from streamseg.pipeline.config import parse_assignments
 
-    inp = input if input is not None else demo_clip()
-    probe_video(inp)  # fail on a bad input before loading a model
-    types = [t.strip() for t in output_type.split(",") if t.strip()]
-    bad = [t for t in types if t not in OUTPUT_TYPES]
-    if bad or not types:
-        raise ConfigError(f"--output-type {output_type!r}: choose from {', '.join(OUTPUT_TYPES)}")
-    if len(types) == 1 and output is not None and output.suffix:
-        outputs = {types[0]: output}
-    else:
-        folder = output if output is not None else None
-        outputs = {t: (folder / default_output(inp, t).name if folder else default_output(inp, t)) for t in types}
-    outputs = {t: prepare_output(p, overwrite=overwrite, inputs=(inp,)) for t, p in outputs.items()}
-
-    cfg = load_run_config(config)
-    smooth_params = {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")}
-    if smooth is not None:
-        build_smoother(smooth, smooth_params, threshold=threshold)  # validate before loading a model
-    segmenter = build_segmenter(method, provider, threads, size, strict, batch)
-    smoother = build_smoother(smooth, smooth_params, kind=segmenter.kind, threshold=threshold)
-    roi_stage, roi_sinks = build_rois(rois, hands, options={**cfg.get("rois", {}), **parse_assignments(roi_option, "--roi-option")}, source=str(inp))
-    report = process_video_file(
-        inp,
-        outputs,
-        segmenter,
-        smoother=smoother,
-        threshold=threshold,
-        settings=EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset),
-        roi_stage=roi_stage,
-        roi_sinks=roi_sinks,
-        batch=batch,
-        progress=True,
+    report = streamseg.process_video(
+        input, output, method=method, output_types=output_type, smooth=smooth, threshold=threshold, config=config,
+        smooth_params=parse_assignments(smooth_param, "--smooth-param"), rois=rois, hands=hands,
+        roi_options=parse_assignments(roi_option, "--roi-option"), codec=codec, crf=crf, bitrate=bitrate, preset=preset,
+        provider=provider, threads=threads, size=size, batch=batch, strict=strict or None, fallback=fallback, overwrite=overwrite, progress=True,
+        feather=feather, strength=strength, overlay_color=overlay_color, overlay_alpha=overlay_alpha, outline=outline,
+        hud=hud, stats_csv=stats_csv, alert_above=alert_above,
     )
     if stats:
         print_stats(report, report.extra_ms)

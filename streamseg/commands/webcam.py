@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,7 +9,17 @@ import typer
 
 from streamseg.commands.common import (
     DEFAULT_METHOD,
+    OUTPUT_TYPES_HELP,
+    AlertAboveOpt,
+    FeatherOpt,
+    HudOpt,
+    OutlineOpt,
+    OverlayAlphaOpt,
+    OverlayColorOpt,
+    StatsCsvOpt,
+    StrengthOpt,
     ConfigOpt,
+    FallbackOpt,
     HandsOpt,
     MethodOpt,
     OverwriteOpt,
@@ -29,15 +38,35 @@ from streamseg.commands.common import (
 
 def command(
     source: Annotated[str, typer.Option("--source", "-s", help="Camera index, /dev/videoN, or rtsp:// / http:// URL.")] = "0",
-    method: MethodOpt = DEFAULT_METHOD,
+    method: MethodOpt = None,
     show: Annotated[bool, typer.Option("--show/--no-show", help="Show the live window (q or Esc quits).")] = True,
     record: Annotated[Optional[Path], typer.Option("--record", "-r", help="Record the output to this video file.")] = None,
-    output_type: Annotated[str, typer.Option("--output-type", "-T", help="What the window and recording show: mask, overlay, cutout, side-by-side.")] = "overlay",
+    output_type: Annotated[
+        str, typer.Option("--output-type", "-T", help="What the window, the recording and the virtual camera show: " + OUTPUT_TYPES_HELP + ".")
+    ] = "overlay",
+    feather: FeatherOpt = None,
+    strength: StrengthOpt = None,
+    overlay_color: OverlayColorOpt = None,
+    overlay_alpha: OverlayAlphaOpt = None,
+    outline: OutlineOpt = None,
+    hud: HudOpt = False,
+    stats_csv: StatsCsvOpt = None,
+    alert_above: AlertAboveOpt = None,
+    virtual_cam: Annotated[
+        bool, typer.Option("--virtual-cam", help="Send the output to a virtual camera (pip install 'streamseg[virtualcam]'; v4l2loopback on Linux, OBS on Windows/macOS).")
+    ] = False,
+    virtual_cam_device: Annotated[
+        Optional[str], typer.Option("--virtual-cam-device", help="Virtual camera device, e.g. /dev/video10 (default: the first one found).")
+    ] = None,
+    status_interval: Annotated[
+        float, typer.Option("--status-interval", help="Without a window and with stderr not a terminal: seconds between status lines.")
+    ] = 10.0,
     width: Annotated[Optional[int], typer.Option("--width", min=16, help="Requested capture width.")] = None,
     height: Annotated[Optional[int], typer.Option("--height", min=16, help="Requested capture height.")] = None,
     fps: Annotated[Optional[float], typer.Option("--fps", min=1, help="Requested capture rate.")] = None,
     mjpg: Annotated[bool, typer.Option("--mjpg/--no-mjpg", help="Ask the camera for MJPG (needed for 720p30 on most webcams).")] = True,
     reconnect: Annotated[bool, typer.Option("--reconnect/--no-reconnect", help="Reopen the source with backoff when it stops sending.")] = True,
+    loop: Annotated[bool, typer.Option("--loop", help="A video file as --source: start again at its end (it plays once, at its own rate, otherwise).")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds to wait for a stream to open or send a frame.")] = 5.0,
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
@@ -46,6 +75,7 @@ def command(
     threads: ThreadsOpt = 0,
     size: SizeOpt = None,
     strict: StrictOpt = False,
+    fallback: FallbackOpt = False,
     rois: RoisOpt = None,
     hands: HandsOpt = False,
     roi_option: RoiOptionOpt = None,
@@ -67,80 +97,24 @@ def command(
         streamseg webcam --source 1 --width 1280 --height 720 --fps 30 --record me.mp4
 
         streamseg webcam --source http://192.168.1.20:8080/video --no-show --rois ws://127.0.0.1:8765
+
+        streamseg webcam -T retouch --virtual-cam --virtual-cam-device /dev/video10
+
+        streamseg webcam --no-show --stats-csv stats.csv --alert-above 0.3
     """
-    from streamseg import log
-    from streamseg.capture.live import CaptureRequest, LiveSource
-    from streamseg.commands.common import build_rois, build_segmenter, build_smoother, load_run_config, parse_assignments, print_stats
-    from streamseg.errors import ConfigError, Interrupted
-    from streamseg.pipeline import EncoderSink, Processor, RoiSink, run_live, stop_on_signals
-    from streamseg.render import OUTPUT_TYPES, output_size
-    from streamseg.sinks.encoder import VideoEncoder
-    from streamseg.sinks.output_path import prepare_output
-    from streamseg.sinks.window import Window, display_available
+    import streamseg
+    from streamseg.commands.common import print_stats
+    from streamseg.pipeline.config import parse_assignments
 
-    if output_type not in OUTPUT_TYPES:
-        raise ConfigError(f"--output-type {output_type!r}: choose from {', '.join(OUTPUT_TYPES)}")
-    if record is not None:
-        record = prepare_output(record, overwrite=overwrite)
-    if show and not display_available():
-        log.warn("no display found (DISPLAY is not set); running without a window")
-        show = False
-    if not show and record is None and not rois:
-        log.warn("no window, no --record and no --rois: results go nowhere (use --max-frames or Ctrl-C to stop)")
-
-    cfg = load_run_config(config)
-    smooth_params = {**cfg.get("smooth", {}), **parse_assignments(smooth_param, "--smooth-param")}
-    if smooth is not None:
-        build_smoother(smooth, smooth_params, threshold=threshold)  # validate before loading a model
-    segmenter = build_segmenter(method, provider, threads, size, strict)
-    smoother = build_smoother(smooth, smooth_params, kind=segmenter.kind, threshold=threshold)
-    src = LiveSource(source, CaptureRequest(width=width, height=height, fps=fps, mjpg=mjpg, timeout_s=timeout), reconnect=reconnect)
-    info = src.open()
-    asked = "x".join(str(v) for v in (width, height) if v) or "default size"
-    log.info(
-        f"source: {info.source}: requested {asked}{f' @ {fps:g} fps' if fps else ''}{' MJPG' if mjpg else ''}; "
-        f"granted {info.width}x{info.height} @ {float(info.fps):.3g} fps ({src.fourcc})"
-    )
-    roi_stage, roi_sinks = build_rois(rois, hands, options={**cfg.get("rois", {}), **parse_assignments(roi_option, "--roi-option")}, source=info.source)
-    if roi_stage is not None:
-        roi_stage.warmup(info.height, info.width)
-    processor = Processor(segmenter, smoother, threshold, output_type=output_type, roi_stage=roi_stage, draw_rois=True)
-    encoder = None
-    sinks = []
-    window = None
-    report = None
-    try:
-        if record is not None:
-            w, h = output_size(info.width, info.height, output_type)
-            encoder = VideoEncoder(record, w, h, info.fps, time_base=info.time_base)
-            sinks.append(EncoderSink(encoder, output_type, use_pts=False))
-        if roi_sinks is not None:
-            sinks.append(RoiSink(roi_sinks))
-        if show:
-            window = Window(f"streamseg - {segmenter.name}")
-        with stop_on_signals(threading.Event()) as stop:
-            report = run_live(src, processor, sinks, window=window, stop=stop, max_frames=max_frames, duration_s=duration)
-    finally:
-        src.close()
-        if window is not None:
-            window.close()
-        if roi_stage is not None:
-            roi_stage.close()
-        if roi_sinks is not None:
-            roi_sinks.close()
-        if encoder is not None:
-            if report is None:
-                kept = encoder.abort(keep_partial=True)
-                if kept:
-                    log.warn(f"recording kept as {kept}")
-            else:
-                path = encoder.finish()
-                log.info(f"recorded {encoder.frames_written} frames to {path}")
-    lat = sorted(report.latency_ms)
-    med = lat[len(lat) // 2] if lat else 0.0
-    log.info(
-        f"{report.frames_out} frames in {report.seconds:.1f} s ({report.fps:.1f} fps), "
-        f"median latency {med:.1f} ms, {report.dropped} stale frames skipped, {src.reconnects} reconnects"
+    report = streamseg.process_live(
+        source, method=method, output_type=output_type, smooth=smooth, show=show, record=record, width=width,
+        height=height, fps=fps, mjpg=mjpg, reconnect=reconnect, timeout=timeout, threshold=threshold, config=config,
+        smooth_params=parse_assignments(smooth_param, "--smooth-param"), rois=rois, hands=hands,
+        roi_options=parse_assignments(roi_option, "--roi-option"), max_frames=max_frames, duration=duration, loop=loop,
+        overwrite=overwrite, provider=provider, threads=threads, size=size, strict=strict or None, fallback=fallback,
+        feather=feather, strength=strength, overlay_color=overlay_color, overlay_alpha=overlay_alpha, outline=outline,
+        hud=hud, stats_csv=stats_csv, alert_above=alert_above, virtual_cam=virtual_cam,
+        virtual_cam_device=virtual_cam_device, status_interval=status_interval,
     )
     if stats:
         print_stats(report)

@@ -86,7 +86,7 @@ def inference_fps(seg: Segmenter, clip: Path) -> tuple[float, int]:
 
 def _process_video_file():
     try:
-        from streamseg.video_file import process_video_file
+        from streamseg.pipeline import process_video_file
     except ImportError:
         return None
     return process_video_file

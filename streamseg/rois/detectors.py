@@ -163,6 +163,11 @@ class MediaPipeDetectors:
 
 def load_detectors(hands: bool, faces: bool, **kwargs) -> MediaPipeDetectors | None:
     """Create :class:`MediaPipeDetectors`, or warn once and return ``None`` when mediapipe cannot load."""
+    from streamseg.optional import mediapipe_missing
+
+    if mediapipe_missing():
+        log.warn(f"face/hand labels {mediapipe_missing()}; regions are labelled 'skin'")
+        return None
     try:
         return MediaPipeDetectors(hands=hands, faces=faces, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any failure means "no labels", not a crash

@@ -1,4 +1,4 @@
-"""The per-frame ROI message (a JSON-ready dict), versioned and described by ``schemas/rois.schema.json``.
+"""The per-frame ROI message (a JSON-ready dict), versioned and described by ``streamseg/data/schemas/rois.schema.json``.
 
 Coordinates come twice: in pixels (``box``, ``centroid``, ``landmarks``, ``contour``) and
 normalised to [0, 1] by the frame size (the ``*_norm`` twins). Boxes are ``[x, y, w, h]``
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from streamseg.paths import PACKAGE_DIR, REPO_DIR
+from streamseg.paths import schema_dir
 from streamseg.rois.tracking import Track
 
 #: message format version: major changes break consumers, minor ones only add fields
@@ -27,12 +27,8 @@ SCHEMA_VERSION = "1.0"
 
 
 def schema_path() -> Path:
-    """Where ``rois.schema.json`` lies (the repository's ``schemas/``, or beside the package when installed)."""
-    for d in (REPO_DIR / "schemas", PACKAGE_DIR / "schemas"):
-        p = d / "rois.schema.json"
-        if p.is_file():
-            return p
-    return REPO_DIR / "schemas" / "rois.schema.json"
+    """Where ``rois.schema.json`` lies (package data: ``streamseg/data/schemas/``)."""
+    return schema_dir() / "rois.schema.json"
 
 
 def load_schema() -> dict[str, Any]:

@@ -39,8 +39,10 @@ CLOSE_TIMEOUT = 1.0
 SPEC_HELP = "use jsonl:-, jsonl:FILE, osc://HOST:PORT or ws://HOST:PORT"
 
 
-class RoiSink(Protocol):
-    """One destination. ``text`` is ``message`` already serialised as compact JSON."""
+class RoiChannel(Protocol):
+    """One destination of the ROI stream (JSONL, OSC, WebSocket). ``text`` is ``message``
+    already serialised as compact JSON. The pipeline sees only :class:`RoiSinks`, which is a
+    :class:`~streamseg.sinks.base.Sink`."""
 
     name: str
 
@@ -303,13 +305,14 @@ class WebSocketSink:
 
 
 class RoiSinks:
-    """Every ROI destination of a run; :meth:`send` once per frame, :meth:`close` at the end.
+    """Every ROI destination of a run, as one :class:`~streamseg.sinks.base.Sink`:
+    :meth:`write` (or :meth:`send`) once per frame, :meth:`close` at the end.
 
     ``sent_at`` is ``time.perf_counter()`` right after the last message was handed to every
     sink (written, sent, or queued for the WebSocket thread), for latency measurements.
     """
 
-    def __init__(self, sinks: list[RoiSink], source: str = "") -> None:
+    def __init__(self, sinks: list[RoiChannel], source: str = "") -> None:
         self.sinks = sinks
         self.source = source
         self.sent = 0
@@ -323,6 +326,10 @@ class RoiSinks:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def write(self, result: Any) -> None:
+        """The :class:`~streamseg.sinks.base.Sink` side: send ``result.rois`` (a FrameResult's message)."""
+        self.send(result.rois)
 
     def send(self, message: dict[str, Any] | None) -> None:
         """Send one frame's message to every sink (``None``: nothing)."""
@@ -401,7 +408,7 @@ def open_roi_sinks(specs: list[str], source: str = "") -> RoiSinks:
     parsed = [parse_spec(p) for spec in specs for p in str(spec).split(",") if p.strip()]
     if sum(1 for kind, kw in parsed if kind == "jsonl" and kw["target"] == "-") > 1:
         raise ConfigError("jsonl:- given twice")
-    opened: list[RoiSink] = []
+    opened: list[RoiChannel] = []
     try:
         for kind, kw in parsed:
             if kind == "jsonl":

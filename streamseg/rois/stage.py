@@ -379,15 +379,14 @@ class RoiStage:
 
         Args:
             result: ``frame.image`` BGR uint8 (H, W, 3), ``frame.index``, ``frame.time`` (s),
-                ``prob`` float32 (H, W) in [0, 1], ``mask`` bool (H, W). ``frame.reset`` resets first.
+                ``prob`` float32 (H, W) in [0, 1], ``mask`` bool (H, W). Temporal state is reset by
+                whoever owns the run (:class:`~streamseg.pipeline.Processor`) through :meth:`reset`.
 
         Returns:
             The message dict (JSON types only). Also sets ``result.timings["rois"]`` (seconds).
         """
         t0 = time.perf_counter()
         frame = result.frame
-        if frame.reset:
-            self.reset()
         o = self.options
         mask = np.asarray(result.mask, dtype=bool)
         h, w = mask.shape

@@ -83,6 +83,10 @@ class MediaPipeSelfie(Segmenter):
     @classmethod
     def unavailable_reason(cls, options: MethodOptions | None = None) -> str | None:
         """``None`` if mediapipe (with the bundled ``mp.solutions`` models) imports, else why not."""
+        from streamseg.optional import mediapipe_missing
+
+        if mediapipe_missing():
+            return mediapipe_missing()
         try:
             _import_mediapipe()
         except Exception as exc:  # noqa: BLE001

@@ -348,9 +348,10 @@ class OnnxSegmenter(Segmenter):
     (``session.get_providers()[0]``). Not thread-safe: buffers are reused between calls.
 
     If inference fails at run time (GPU error, out of memory, a graph that cannot handle the
-    input), the segmenter warns once and delegates every later call to the best classical
-    method (``fallback_from`` is set, ``name``/``provider`` become the fallback's); with
-    ``options.strict`` it raises :class:`~streamseg.errors.MethodError` instead.
+    input), it raises :class:`~streamseg.errors.MethodError` (one line) and drops its session;
+    :func:`streamseg.segment.create` wraps models in a
+    :class:`~streamseg.segment.fallback.FallbackSegmenter`, which then continues with a
+    classical method unless ``options.strict``.
     """
 
     kind = "model"
@@ -362,7 +363,6 @@ class OnnxSegmenter(Segmenter):
         self.name = spec.name  # type: ignore[misc]
         self.description = spec.description  # type: ignore[misc]
         self.session: Any = None
-        self._fallback: Segmenter | None = None
         self._logits_seen = spec.output == "logits"
         self._binding: Any = None
         self._bound_input: Any = None
@@ -619,8 +619,6 @@ class OnnxSegmenter(Segmenter):
 
         With a dynamic-batch graph all frames go through one inference; otherwise one at a time.
         """
-        if self._fallback is not None:
-            return self._fallback.segment_batch(frames)
         if not frames:
             return []
         if len(frames) > 1 and not self.dynamic_batch:
@@ -629,35 +627,16 @@ class OnnxSegmenter(Segmenter):
         try:
             raw = self._infer(blob)
             return self.postprocess(raw, [f.shape[:2] for f in frames])
-        except Exception as exc:  # noqa: BLE001 - any run-time failure: fall back (or raise with --strict)
-            self._run_failed(exc)
-            return self._fallback.segment_batch(frames)  # type: ignore[union-attr]
-
-    def _run_failed(self, exc: Exception) -> None:
-        msg = f"model {self.name!r} failed on {self.provider}: {_one_line(exc)}"
-        if self.options.strict:
+        except MethodError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any run-time failure is one line (the wrapper falls back)
+            msg = f"model {self.name!r} failed on {self.provider}: {_one_line(exc)}"
+            if not self.options.strict:
+                self.close_session()
             raise MethodError(msg) from exc
-        from streamseg.segment.registry import FALLBACK_ORDER, create_exact
-
-        for fb_name in FALLBACK_ORDER:
-            try:
-                fb = create_exact(fb_name, self.options)
-            except MethodError:
-                continue
-            log.warn(f"{msg}; continuing with {fb_name!r} (use --strict to make this an error)")
-            self.fallback_from = self.name
-            self._fallback = fb
-            self.name = fb.name  # type: ignore[misc]
-            self.provider = fb.provider
-            self.kind = fb.kind  # type: ignore[misc]
-            self.close_session()
-            return
-        raise MethodError(f"{msg}; no classical fallback could be created") from exc
 
     def reset(self) -> None:
-        """No temporal state in the model itself (a fallback's is reset)."""
-        if self._fallback is not None:
-            self._fallback.reset()
+        """No temporal state in the model itself."""
 
     def close_session(self) -> None:
         """Drop the ORT session and device buffers."""
@@ -666,14 +645,10 @@ class OnnxSegmenter(Segmenter):
         self.session = None
 
     def close(self) -> None:
-        """Release the session (and the fallback's resources)."""
+        """Release the session."""
         self.close_session()
-        if self._fallback is not None:
-            self._fallback.close()
 
     def __repr__(self) -> str:
-        if self._fallback is not None:
-            return f"<OnnxSegmenter {self.fallback_from!r} -> fallback {self.name!r} on {self.provider}>"
         h, w = self.input_size
         return f"<OnnxSegmenter {self.name!r} {h}x{w} on {self.provider}>"
 

@@ -57,8 +57,14 @@ def import_onnxruntime() -> ModuleType:
     """
     try:
         import onnxruntime as ort
+    except ModuleNotFoundError as exc:
+        if exc.name != "onnxruntime":
+            raise MethodError(f"onnxruntime cannot be imported ({exc})") from exc
+        raise MethodError(
+            "ONNX Runtime is not installed: pip install onnxruntime (or onnxruntime-gpu for CUDA; never both)"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - a broken install can raise anything
-        raise MethodError(f"onnxruntime cannot be imported ({exc}); install it with 'pip install onnxruntime-gpu'") from exc
+        raise MethodError(f"onnxruntime cannot be imported ({exc}); reinstall onnxruntime or onnxruntime-gpu (only one of them)") from exc
     global _configured
     if not _configured:
         if not os.environ.get("STREAMSEG_DEBUG"):

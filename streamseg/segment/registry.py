@@ -107,31 +107,48 @@ def create_exact(name: str, options: MethodOptions | None = None) -> Segmenter:
     raise MethodError(f"unknown method {name!r}; known: {known} (or a path to an .onnx file)")
 
 
-def create(name: str, options: MethodOptions | None = None) -> Segmenter:
-    """Create method ``name``; if a model cannot run, warn once and fall back to a classical method.
+def first_fallback(options: MethodOptions | None = None) -> Segmenter:
+    """The first classical method of :data:`FALLBACK_ORDER` that can be created here.
 
-    With ``options.strict`` the failure is raised instead. The returned segmenter's
-    ``fallback_from`` names the method it replaces.
+    Raises:
+        MethodError: none can.
+    """
+    for fb in FALLBACK_ORDER:
+        try:
+            return create_exact(fb, options)
+        except MethodError:
+            continue
+    raise MethodError(f"no classical fallback ({', '.join(FALLBACK_ORDER)}) could be created")
+
+
+def create(name: str, options: MethodOptions | None = None) -> Segmenter:
+    """Create method ``name``; a model that cannot be created or later fails to run is replaced
+    by a classical method, with one warning
+    (:class:`~streamseg.segment.fallback.FallbackSegmenter`).
+
+    With ``options.strict`` the failure is raised instead and the model is returned bare.
+    The returned segmenter's ``fallback_from`` names the method it replaces.
     """
     from streamseg import log
+    from streamseg.segment.fallback import FallbackSegmenter
 
     options = options or MethodOptions()
     try:
-        return create_exact(name, options)
+        seg = create_exact(name, options)
     except MethodError as exc:
         if options.strict or name in BUILTIN and _load_class(BUILTIN[name]).kind == "classical":
             raise
         if name not in method_names() and name not in SHIPPED_MODELS and not _is_model_path(name):
             raise
-        for fb in FALLBACK_ORDER:
-            try:
-                seg = create_exact(fb, options)
-            except MethodError:
-                continue
-            seg.fallback_from = name
-            log.warn(f"{exc}; falling back to {fb!r} (use --strict to make this an error)")
-            return seg
-        raise
+        try:
+            fb = first_fallback(options)
+        except MethodError:
+            raise exc from None
+        log.warn(f"{exc}; falling back to {fb.name!r} (use --strict to make this an error)")
+        return FallbackSegmenter.standing_in(name, fb)
+    if name not in BUILTIN and not options.strict:  # ONNX models: a run-time failure falls back
+        return FallbackSegmenter(seg, lambda: first_fallback(options))
+    return seg
 
 
 def list_methods(options: MethodOptions | None = None) -> list[MethodInfo]:

@@ -338,3 +338,37 @@ class VideoEncoder:
             return self.tmp
         discard(self.tmp)
         return None
+
+
+class VideoSink:
+    """A :class:`~streamseg.sinks.base.Sink` that encodes one output type of every result.
+
+    Args:
+        encoder: the :class:`VideoEncoder` it owns (finished by :meth:`close`).
+        output_type: ``mask``, ``overlay``, ``cutout`` or ``side-by-side``.
+        use_pts: keep the source's timestamps (files); else the capture time (live sources).
+    """
+
+    def __init__(self, encoder: VideoEncoder, output_type: str = "mask", use_pts: bool = True) -> None:
+        self.encoder = encoder
+        self.output_type = output_type
+        self.use_pts = use_pts
+        self.path: Path | None = None
+
+    def write(self, result) -> None:
+        """Queue ``result.picture(output_type)`` (BGR uint8) at the frame's timestamp."""
+        f = result.frame
+        image = result.picture(self.output_type)
+        if self.use_pts and f.pts is not None:
+            self.encoder.write(image, pts=f.pts)
+        else:
+            self.encoder.write(image, time_s=f.time)
+
+    def close(self) -> None:
+        """Finish the file and give it its final name (``self.path``)."""
+        if self.path is None:
+            self.path = self.encoder.finish()
+
+    def abort(self, keep_partial: bool) -> Path | None:
+        """Stop; keep what was written under the ``.partial`` name (returned) or delete it."""
+        return self.encoder.abort(keep_partial=keep_partial)

@@ -53,3 +53,41 @@ class Window:
             cv2.waitKey(1)
         except cv2.error:
             pass
+
+
+class WindowSink:
+    """A :class:`~streamseg.sinks.base.Sink` that shows one output type with a HUD.
+
+    Args:
+        window: the :class:`Window` it owns (closed by :meth:`close`).
+        output_type: what is shown (``overlay`` by default).
+        hud: ``hud(result) -> list[str]``, the lines drawn in the corner, or ``None``.
+
+    ``open`` turns False when the user pressed q/Esc or closed the window; the live run then ends.
+    """
+
+    def __init__(self, window: Window, output_type: str = "overlay", hud=None) -> None:
+        self.window = window
+        self.output_type = output_type
+        self.hud = hud
+        self.open = True
+
+    def write(self, result) -> None:
+        """Show ``result.picture(output_type)`` (a copy, with the HUD on it, sized to the frame;
+        a BGRA picture is shown over black)."""
+        from streamseg.effects.hud import draw_hud
+
+        shown = result.picture(self.output_type)
+        if shown.ndim == 3 and shown.shape[2] == 4:
+            from streamseg.effects.alpha import flatten
+
+            shown = flatten(shown, None)
+        else:
+            shown = shown.copy()
+        if self.hud is not None:
+            draw_hud(shown, self.hud(result))
+        if not self.window.show(shown):
+            self.open = False
+
+    def close(self) -> None:
+        self.window.close()

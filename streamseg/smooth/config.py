@@ -53,6 +53,18 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "blur": Field(int, 5, 1, 99),
         "flow": Field(bool, False),
     },
+    "still": {
+        "static_weight": Field(float, 0.25, 0.0, 1.0),
+        "diff_low": Field(float, 3.0, 0.0, 255.0),
+        "diff_high": Field(float, 10.0, 0.0, 255.0),
+        "scale": Field(int, 4, 1, 32),
+        "blur": Field(int, 5, 1, 99),
+        "memory": Field(bool, False),
+        "jump": Field(float, 0.0, 0.0, 1.0),
+        "hold": Field(int, 0, 0, 255),
+        "colour": Field(bool, False),
+    },
+    "grid": {"max_width": Field(int, 640, 0, 16384)},
     "hysteresis": {
         "t_high": Field(float, 0.65, 0.0, 1.0),
         "t_low": Field(float, 0.35, 0.0, 1.0),
@@ -181,7 +193,8 @@ def load_settings(
             f"smoothing setting 'hysteresis.t_low' <= 'hysteresis.threshold' <= 'hysteresis.t_high' does not hold "
             f"({hy['t_low']}, {hy['threshold']}, {hy['t_high']})"
         )
-    mo = cfg["motion"]
-    if mo["diff_high"] <= mo["diff_low"]:
-        raise ConfigError(f"smoothing setting 'motion.diff_high' ({mo['diff_high']}) must exceed 'motion.diff_low' ({mo['diff_low']})")
+    for sec in ("motion", "still"):
+        mo = cfg[sec]
+        if mo["diff_high"] <= mo["diff_low"]:
+            raise ConfigError(f"smoothing setting '{sec}.diff_high' ({mo['diff_high']}) must exceed '{sec}.diff_low' ({mo['diff_low']})")
     return cfg

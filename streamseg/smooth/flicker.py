@@ -9,6 +9,9 @@ Sequences are lists (or arrays) of (H, W) masks, bool or float in [0, 1], one pe
   pixels that flip, for binary masks).
 - :func:`consecutive_iou`: mean over pairs of IoU(m_t, m_{t-1}) (1 = no change).
 - :func:`step_lag`: frames until a mask follows a step change (see its docstring).
+- :func:`still_pixel_flicker` / :class:`StillPixelFlicker`: mean |m_t - m_{t-1}| over the pixels
+  whose picture did not change (grey frame after a Gaussian blur changed by less than
+  ``threshold`` grey levels), times 100: where nothing moves, the mask should not change either.
 
 Example:
     >>> import numpy as np
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import cv2
 import numpy as np
 
 from streamseg.metrics import iou
@@ -113,3 +117,94 @@ def step_lag(signal: Sequence[float], reference: Sequence[float], step: int, bef
         if (s[step + d] - s0) / change >= fraction or abs(s[step + d] - r[step + d]) <= (1 - fraction) * abs(change):
             return float(d)
     return float(len(s) - step) if seen else float("nan")
+
+
+def blurred_grey(frame: np.ndarray, blur: int = 5) -> np.ndarray:
+    """BGR uint8 (H, W, 3) (or grey uint8 (H, W)) -> float32 (H, W) grey in [0, 255] after a
+    ``blur`` x ``blur`` Gaussian blur (``cv2.GaussianBlur`` with sigma from the size; ``blur`` <= 1
+    = no blur)."""
+    if blur > 1 and blur % 2 == 0:
+        raise ValueError(f"blur must be odd, got {blur}")
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    grey = grey.astype(np.float32)
+    return cv2.GaussianBlur(grey, (blur, blur), 0) if blur > 1 else grey
+
+
+class StillPixelFlicker:
+    """Streaming still-pixel flicker: feed one (mask, frame) per frame, read :attr:`value`.
+
+    A pixel of the pair (t-1, t) is *still* when ``|G_t - G_{t-1}| < threshold``, with G the grey
+    frame after a ``blur`` x ``blur`` Gaussian blur (float32, 0-255 levels). The value is the
+    number of still pixels whose binary mask changed over the number of still pixels, pooled over
+    every pair, times 100 (percent of still pixels flipping per frame); NaN before two frames or
+    when no pixel was still. Masks may be smaller or larger than the frame: the still map is then
+    resized to the mask (nearest neighbour). Several masks of the same frames (one per smoother)
+    share one still map: pass them as a dict to :meth:`update_many`.
+    """
+
+    def __init__(self, threshold: float = 3.0, blur: int = 5) -> None:
+        self.threshold = float(threshold)
+        self.blur = int(blur)
+        self.flips: dict[str, int] = {}
+        self.still: dict[str, int] = {}
+        self.pairs = 0
+        self._grey: np.ndarray | None = None
+        self._prev: dict[str, np.ndarray] = {}
+
+    def still_map(self, frame: np.ndarray) -> np.ndarray | None:
+        """Advance to ``frame`` (BGR uint8 (H, W, 3)); bool (H, W) still pixels against the previous frame, None for the first."""
+        grey = blurred_grey(frame, self.blur)
+        prev, self._grey = self._grey, grey
+        if prev is None or prev.shape != grey.shape:
+            return None
+        self.pairs += 1
+        return np.abs(grey - prev) < self.threshold
+
+    def update_many(self, masks: dict[str, np.ndarray], frame: np.ndarray) -> None:
+        """masks: name -> bool (or float, thresholded at 0.5) (h, w) mask of ``frame``."""
+        still = self.still_map(frame)
+        for name, m in masks.items():
+            m = m if m.dtype == bool else m >= 0.5
+            prev = self._prev.get(name)
+            self._prev[name] = m
+            if still is None or prev is None or prev.shape != m.shape:
+                continue
+            s = still if still.shape == m.shape else cv2.resize(still.view(np.uint8), m.shape[::-1], interpolation=cv2.INTER_NEAREST).view(bool)
+            self.flips[name] = self.flips.get(name, 0) + int(np.count_nonzero((m != prev) & s))
+            self.still[name] = self.still.get(name, 0) + int(np.count_nonzero(s))
+
+    def update(self, mask: np.ndarray, frame: np.ndarray) -> None:
+        """One frame: mask bool (h, w), frame BGR uint8 (H, W, 3)."""
+        self.update_many({"": mask}, frame)
+
+    def result(self, name: str = "") -> float:
+        """Percent of still pixels whose mask flipped, pooled over all pairs (NaN when none)."""
+        n = self.still.get(name, 0)
+        return 100.0 * self.flips.get(name, 0) / n if n else float("nan")
+
+    @property
+    def value(self) -> float:
+        return self.result("")
+
+
+def still_pixel_flicker(masks: Sequence[np.ndarray], frames: Sequence[np.ndarray], threshold: float = 3.0, blur: int = 5) -> float:
+    """Mean |m_t - m_{t-1}| of the binary masks over the still pixels of every pair, x 100.
+
+    masks: bool (or float, thresholded at 0.5) (h, w) per frame; frames: BGR uint8 (H, W, 3)
+    (or grey uint8 (H, W)) per frame. A pixel is still in the pair (t-1, t) when its grey value,
+    after a ``blur`` x ``blur`` Gaussian blur, changed by less than ``threshold`` levels. Pooled:
+    flips at still pixels over all pairs / still pixels over all pairs; NaN when no pixel was still.
+
+    Example:
+        >>> a = np.zeros((1, 2), bool); b = np.array([[True, False]])
+        >>> f = np.zeros((1, 2, 3), np.uint8)
+        >>> still_pixel_flicker([a, b, a], [f, f, f], blur=1)
+        50.0
+    """
+    if len(masks) != len(frames):
+        raise ValueError(f"masks and frames lengths differ: {len(masks)} vs {len(frames)}")
+    _check_len(masks, "still_pixel_flicker")
+    acc = StillPixelFlicker(threshold, blur)
+    for m, f in zip(masks, frames):
+        acc.update(np.asarray(m), np.asarray(f))
+    return acc.value

@@ -77,6 +77,7 @@ def smooth_step(
     alpha, use_unc, min_weight, gamma,
     wsmall, use_motion, flow, use_flow,
     on_prev, on_out, use_hyst, t_high, t_low, threshold, below,
+    gate, gate_gain, jump, hold, held,
 ):  # pragma: no cover - compiled
     """One frame of :class:`~streamseg.smooth.smoothers.TemporalSmoother`.
 
@@ -85,6 +86,14 @@ def smooth_step(
     uncertainty weight max(min_weight, |2p-1|**gamma). wsmall: float32 (h, w) motion weight,
     flow: float32 (h, w, 2) in low-res pixels (where each pixel was in the previous frame).
     on_prev, on_out: bool (H, W) hysteresis state. Weights combine by max; none -> 1.
+    gate (``still``): the hysteresis band shrinks with the motion weight wm, to nothing where the
+    picture moves: stillness s = clip((1 - wm) * gate_gain, 0, 1) (gate_gain = 1 / (1 -
+    static_weight)), band [threshold + (t_low - threshold) * s, threshold + (t_high - threshold) * s].
+    jump (``still.jump``, > 0): a change |p - state| counts as motion too, ramping from none at
+    jump / 2 to full at jump (a model changing its mind at once passes; noise is damped).
+    hold (``still.hold``, > 0): held, uint8 (H, W) updated in place, counts the consecutive frames
+    in which the gated mask differs from ``v >= threshold``; at ``hold`` the mask takes that value
+    (a debounce: the band never keeps a stale decision longer than ``hold`` frames).
     """
     h, w = prob.shape
     sh, sw = wsmall.shape
@@ -105,14 +114,22 @@ def smooth_step(
                 if gamma != 1.0:
                     c = c**gamma
                 wt = max(wt, max(c, min_weight))
+            wm = np.float32(1.0)
             if use_motion:
                 x0, x1, fx = wc0[j], wc1[j], wcf[j]
                 top = wsmall[wy0, x0] + (wsmall[wy0, x1] - wsmall[wy0, x0]) * fx
                 bot = wsmall[wy1, x0] + (wsmall[wy1, x1] - wsmall[wy1, x0]) * fx
-                wt = max(wt, top + (bot - top) * wfy)
+                wm = top + (bot - top) * wfy
+                wt = max(wt, wm)
             if wt < 0.0:
                 wt = np.float32(1.0)
             py, px = float(i), float(j)
+            if jump > 0.0:
+                dj = (abs(p - state[i, j]) * np.float32(2.0) - jump) / jump
+                dj = min(max(dj, np.float32(0.0)), np.float32(1.0))
+                if dj > 0.0:
+                    wt = max(wt, dj)
+                    wm = max(wm, dj)
             if use_flow:
                 x0, x1, fx = fc0[j], fc1[j], fcf[j]
                 top = flow[fy0, x0, 0] + (flow[fy0, x1, 0] - flow[fy0, x0, 0]) * fx
@@ -133,7 +150,23 @@ def smooth_step(
                     was_on = on_prev[yi, xi]
                 else:
                     was_on = on_prev[i, j]
-                on = (v >= t_high) | (was_on & (v >= t_low))
+                if gate:
+                    st = min(max((np.float32(1.0) - wm) * gate_gain, np.float32(0.0)), np.float32(1.0))
+                    th = threshold + (t_high - threshold) * st
+                    tl = threshold + (t_low - threshold) * st
+                else:
+                    th, tl = t_high, t_low
+                on = (v >= th) | (was_on & (v >= tl))
+                if hold > 0:
+                    plain = v >= threshold
+                    if on != plain:
+                        k = held[i, j] + 1
+                        if k >= hold:
+                            on = plain
+                            k = 0
+                        held[i, j] = k
+                    else:
+                        held[i, j] = 0
                 on_out[i, j] = on
                 # branch-free select: noisy masks would mispredict a branch here
                 result[i, j] = max(v, threshold) * on + min(v, below) * (1 - on)
@@ -159,4 +192,5 @@ def _run_tiny() -> None:
         z, False, np.zeros((2, 2, 2), np.float32), False,
         np.zeros((2, 2), bool), np.zeros((2, 2), bool), False,
         np.float32(0.6), np.float32(0.4), np.float32(0.5), np.float32(0.49),
+        False, np.float32(1.0), np.float32(0.0), 0, np.zeros((2, 2), np.uint8),
     )

@@ -1,4 +1,4 @@
-"""Temporal smoothers for skin probabilities: ``none``, ``ema``, ``uncertainty``, ``motion``, ``hysteresis``.
+"""Temporal smoothers for skin probabilities: ``none``, ``ema``, ``uncertainty``, ``motion``, ``still``, ``hysteresis``.
 
 A smoother receives each frame's probability (float32 (H, W) in [0, 1]) and the frame it came
 from (BGR uint8 (H, W, 3)) and returns the smoothed probability. The blend filters (``ema``,
@@ -6,7 +6,15 @@ from (BGR uint8 (H, W, 3)) and returns the smoothed probability. The blend filte
 moves ``state += w * (new - state)``; when several are joined (``uncertainty+motion``) a pixel
 takes the largest weight, i.e. it passes at once if any filter says so. ``hysteresis`` works on
 the binary mask after the blend: a pixel switches on at ``t_high`` and off below ``t_low``.
-Every smoother resets itself on a scene cut and on a frame of another size.
+``still`` is ``motion`` (with its own settings) plus a hysteresis band that exists only where the
+picture is still: where the picture changes the band shrinks to the threshold, so a hand entering
+is followed in the same frame, and where nothing moves the mask holds until the probability
+leaves the band. Every smoother resets itself on a scene cut and on a frame of another size.
+
+The probability may be smaller than the frame (a model's native map: the caller upsamples the
+result once); the frame only feeds the motion test and the scene-cut detector. A probability
+wider than ``grid.max_width`` is smoothed on a grid of that width (``cv2.resize`` INTER_AREA
+down, INTER_LINEAR back up to the size it came in).
 
 Example:
     >>> import numpy as np
@@ -31,7 +39,7 @@ from streamseg.smooth.config import load_settings
 from streamseg.smooth.scenecut import SceneCutDetector
 
 #: blend filters, in the order their names are written in a normalised spec
-BLENDS = ("ema", "uncertainty", "motion")
+BLENDS = ("ema", "uncertainty", "motion", "still")
 #: every name a spec may contain
 NAMES = ("none", *BLENDS, "hysteresis")
 
@@ -70,8 +78,8 @@ def _check(prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
         if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             desc = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
             raise ValueError(f"expected a BGR uint8 frame of shape (H, W, 3), got {desc}")
-        if frame.shape[:2] != prob.shape:
-            raise ValueError(f"frame {frame.shape[:2]} and probability {prob.shape} sizes differ")
+        if prob.shape[0] > frame.shape[0] or prob.shape[1] > frame.shape[1]:
+            raise ValueError(f"frame {frame.shape[:2]} and probability {prob.shape} sizes differ: the probability may be smaller, not larger")
     return prob.astype(np.float32, copy=False)
 
 
@@ -86,8 +94,17 @@ class _Motion:
     linearly from ``diff_low`` (weight ``static_weight``) to ``diff_high`` (weight 1).
     """
 
-    def __init__(self, static_weight: float, diff_low: float, diff_high: float, scale: int, blur: int, flow: bool) -> None:
+    def __init__(
+        self, static_weight: float, diff_low: float, diff_high: float, scale: int, blur: int, flow: bool = False,
+        memory: bool = False, colour: bool = False,
+    ) -> None:
         self.static_weight = static_weight
+        #: difference of BGR thumbnails (largest channel) instead of grey: a skin edge against a
+        #: background of the same brightness still counts as moving
+        self.colour = colour
+        #: compare with a per-pixel reference (the thumbnail as it was when the pixel last moved)
+        #: instead of the previous frame, so slow changes add up until they count as motion
+        self.memory = memory
         self.diff_low = diff_low
         self.diff_high = diff_high
         self.scale = scale
@@ -108,19 +125,41 @@ class _Motion:
         return g
 
     def thumbnail(self, frame: np.ndarray) -> np.ndarray:
-        """BGR uint8 (H, W, 3) -> grey uint8 (H / scale, W / scale), at least 8 x 8."""
+        """BGR uint8 (H, W, 3) -> grey uint8 (H / scale, W / scale), at least 8 x 8; with
+        ``colour`` the BGR uint8 (H / scale, W / scale, 3) thumbnail instead."""
         h, w = frame.shape[:2]
         sw, sh = max(8, w // self.scale), max(8, h // self.scale)
+        if self.colour:
+            return cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
         return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (sw, sh), interpolation=cv2.INTER_AREA)
+
+    def _absdiff(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """float32 (h, w) absolute difference (the largest over B, G, R for colour thumbnails)."""
+        d = cv2.absdiff(a, b)
+        if d.ndim == 3:
+            d = np.max(d, axis=2)
+        return d.astype(np.float32)
 
     def analyse(self, grey: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Grey thumbnail of the frame (:meth:`thumbnail`) -> (weight float32 (h, w) in
         [static_weight, 1], flow float32 (h, w, 2) in thumbnail pixels pointing to where each
         pixel was in the previous frame, or ``None`` without ``flow``); (None, None) for a first frame."""
-        sh, sw = grey.shape
+        sh, sw = grey.shape[:2]
         prev, self._prev = self._prev, grey
         if prev is None or prev.shape != grey.shape:
             return None, None
+        if self.memory or self.colour:
+            # per-pixel reference: the grey as it was when the pixel last moved (or the first frame)
+            diff = self._absdiff(grey, prev)
+            if self.blur > 1:
+                diff = cv2.blur(diff, (self.blur, self.blur))
+            # the reference moves on only where the change counted in full, so slow changes
+            # (a drift of a level a frame) add up to motion instead of staying "still" for ever
+            if self.memory:
+                sel = diff >= self.diff_high
+                self._prev = np.where(sel[..., None] if grey.ndim == 3 else sel, grey, prev)
+            gain = (1.0 - self.static_weight) / (self.diff_high - self.diff_low)
+            return np.clip(self.static_weight + (diff - self.diff_low) * gain, self.static_weight, 1.0), None
         flow = None
         if self._dis is not None:
             flow = self._dis.calc(grey, prev, None)
@@ -168,17 +207,35 @@ class TemporalSmoother(Smoother):
     def __init__(self, blends: tuple[str, ...], hysteresis: bool, settings: dict, backend: str = "auto") -> None:
         if backend not in ("auto", "numba", "numpy"):
             raise ValueError(f"backend must be auto, numba or numpy, got {backend!r}")
+        if "still" in blends and "motion" in blends:
+            raise ConfigError("'still' already contains 'motion': join it with ema or uncertainty only")
         self.blends = blends
-        self.hysteresis = hysteresis
+        #: ``still``: motion-gated hysteresis (implies hysteresis; the band is [hysteresis])
+        self.gate = "still" in blends
+        self.hysteresis = hysteresis or self.gate
         self.settings = settings
-        self.spec = "+".join([*blends, *(["hysteresis"] if hysteresis else [])]) or "none"
+        self.spec = "+".join([*blends, *(["hysteresis"] if hysteresis and not self.gate else [])]) or "none"
+        self.max_width = int(settings["grid"]["max_width"])
         sc = settings["scene_cut"]
         self.cut_detector = SceneCutDetector(sc["min_diff"], sc["thumb_width"])
         self.alpha = float(settings["ema"]["alpha"]) if "ema" in blends else None
         un = settings["uncertainty"]
         self.use_unc = "uncertainty" in blends
         self.min_weight, self.gamma = float(un["min_weight"]), float(un["gamma"])
-        self.motion = _Motion(**settings["motion"]) if "motion" in blends else None
+        if self.gate:
+            st = settings["still"]
+            self.motion: _Motion | None = _Motion(
+                st["static_weight"], st["diff_low"], st["diff_high"], st["scale"], st["blur"], False, st["memory"], st["colour"]
+            )
+            self.gate_gain = 1.0 / (1.0 - st["static_weight"]) if st["static_weight"] < 1.0 else 0.0
+            self.jump = float(st["jump"])
+            self.hold = int(st["hold"])
+        else:
+            self.motion = _Motion(**settings["motion"]) if "motion" in blends else None
+            self.gate_gain = 0.0
+            self.jump = 0.0
+            self.hold = 0
+        self._held: np.ndarray | None = None
         hy = settings["hysteresis"]
         self.t_high, self.t_low = np.float32(hy["t_high"]), np.float32(hy["t_low"])
         self.threshold = np.float32(hy["threshold"])
@@ -195,18 +252,44 @@ class TemporalSmoother(Smoother):
     def reset(self) -> None:
         self._state = None
         self._on = None
+        self._held = None
         self.cut_detector.reset()
         if self.motion is not None:
             self.motion.reset()
 
+    def _held_buf(self, h: int, w: int) -> np.ndarray:
+        """uint8 (h, w) debounce counters of ``still.hold`` (a dummy without hold)."""
+        if not self.hold:
+            return _DUMMY_U8
+        if self._held is None or self._held.shape != (h, w):
+            self._held = np.zeros((h, w), np.uint8)
+        return self._held
+
     def _use_numba(self) -> bool:
         return self.backend == "numba" or (self.backend == "auto" and _numba_ok())
 
+    def grid_shape(self, h: int, w: int) -> tuple[int, int]:
+        """(height, width) of the grid a probability of (h, w) is smoothed on: (h, w) itself up to
+        ``grid.max_width`` (0 = no limit), else scaled to that width (aspect kept)."""
+        if self.max_width and w > self.max_width:
+            return max(1, round(h * self.max_width / w)), self.max_width
+        return h, w
+
     def update(self, prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
         prob = _check(prob, frame)
+        h, w = prob.shape
+        gh, gw = self.grid_shape(h, w)
+        if (gh, gw) != (h, w) and (self.blends or self.hysteresis):
+            small = cv2.resize(prob, (gw, gh), interpolation=cv2.INTER_AREA)
+            return cv2.resize(self._update(small, frame), (w, h), interpolation=cv2.INTER_LINEAR)
+        return self._update(prob, frame)
+
+    def _update(self, prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
+        """One frame at grid size: prob float32 (h, w) in [0, 1] -> float32 (h, w) in [0, 1]."""
         if self.motion is not None and frame is None:
             raise ValueError("the motion smoother needs the frame")
-        grey = self.motion.thumbnail(frame) if self.motion is not None else None
+        thumb = self.motion.thumbnail(frame) if self.motion is not None else None
+        grey = cv2.cvtColor(thumb, cv2.COLOR_BGR2GRAY) if thumb is not None and thumb.ndim == 3 else thumb
         if frame is not None and self.cut_detector.update(frame, grey):
             self.cuts += 1
             self.reset()
@@ -215,7 +298,7 @@ class TemporalSmoother(Smoother):
             self.reset()
         if not self.blends and not self.hysteresis:
             return prob
-        wsmall, flow = self.motion.analyse(grey) if self.motion is not None else (None, None)
+        wsmall, flow = self.motion.analyse(thumb) if self.motion is not None else (None, None)
         if self._state is None:
             # first frame of a scene: nothing to blend with
             self._state = prob.copy()
@@ -243,6 +326,7 @@ class TemporalSmoother(Smoother):
             wsmall if wsmall is not None else _DUMMY2, wsmall is not None,
             flow if flow is not None else _DUMMY3, flow is not None,
             on_prev, on_out, self.hysteresis, self.t_high, self.t_low, self.threshold, self._below,
+            self.gate, np.float32(self.gate_gain), np.float32(self.jump), self.hold, self._held_buf(h, w),
         )  # fmt: skip
         # swap the double buffers: the warp reads the old state while the new one is written
         self._spare = (self._state, on_prev)
@@ -267,8 +351,14 @@ class TemporalSmoother(Smoother):
             if self.gamma != 1.0:
                 conf **= np.float32(self.gamma)
             weights.append(np.maximum(conf, np.float32(self.min_weight)))
+        wm = None
         if wsmall is not None:
-            weights.append(cv2.resize(wsmall, (w, h), interpolation=cv2.INTER_LINEAR))
+            wm = cv2.resize(wsmall, (w, h), interpolation=cv2.INTER_LINEAR)
+            if self.jump > 0.0:
+                # a large change of the probability itself counts as motion (the kernel's jump)
+                dj = np.clip((np.abs(prob - self._state) * np.float32(2.0) - np.float32(self.jump)) / np.float32(self.jump), 0.0, 1.0)
+                wm = np.maximum(wm, dj.astype(np.float32))
+            weights.append(wm)
         wt: np.ndarray | float = np.float32(1.0)
         if weights:
             wt = weights[0]
@@ -280,18 +370,35 @@ class TemporalSmoother(Smoother):
         self._state = out
         if not self.hysteresis:
             return out.copy()
-        on = (out >= self.t_high) | (on_prev & (out >= self.t_low))
+        if self.gate:
+            still = np.float32(1.0) - (wm if wm is not None else np.float32(1.0))
+            still = np.clip(still * np.float32(self.gate_gain), np.float32(0.0), np.float32(1.0))
+            th = self.threshold + (self.t_high - self.threshold) * still
+            tl = self.threshold + (self.t_low - self.threshold) * still
+            on = (out >= th) | (on_prev & (out >= tl))
+            if self.hold:
+                held = self._held_buf(h, w)
+                plain = out >= self.threshold
+                differ = on != plain
+                k = np.where(differ, held.astype(np.int32) + 1, 0)
+                release = k >= self.hold
+                on = np.where(release, plain, on)
+                held[:] = np.where(release, 0, k).astype(np.uint8)
+        else:
+            on = (out >= self.t_high) | (on_prev & (out >= self.t_low))
         self._on = on
         # keep the soft values but make `result >= threshold` equal the hysteresis mask
         return np.where(on, np.maximum(out, self.threshold), np.minimum(out, self._below))
 
 
 _DUMMY2 = np.zeros((1, 1), np.float32)
+_DUMMY_U8 = np.zeros((1, 1), np.uint8)
 _DUMMY3 = np.zeros((1, 1, 2), np.float32)
 
 
 def parse_spec(spec: str) -> tuple[tuple[str, ...], bool]:
-    """``"uncertainty+hysteresis"`` -> (("uncertainty",), True). Raises ConfigError on bad names."""
+    """``"uncertainty+hysteresis"`` -> (("uncertainty",), True); ``"still"`` -> (("still",), True)
+    (``still`` implies its gated hysteresis). Raises ConfigError on bad names."""
     if not isinstance(spec, str) or not spec.strip():
         raise ConfigError(f"--smooth needs a smoother name, got {spec!r}; known: {', '.join(NAMES)}")
     parts = [p.strip().lower() for p in spec.split("+")]
@@ -302,8 +409,11 @@ def parse_spec(spec: str) -> tuple[tuple[str, ...], bool]:
         raise ConfigError(f"--smooth {spec!r} names a smoother twice")
     if "none" in parts and len(parts) > 1 and any(p in BLENDS for p in parts):
         raise ConfigError(f"--smooth {spec!r} joins 'none' with a blend filter")
+    if "still" in parts and "motion" in parts:
+        raise ConfigError(f"--smooth {spec!r}: 'still' already contains 'motion'; join it with ema or uncertainty only")
     blends = tuple(b for b in BLENDS if b in parts)
-    return blends, "hysteresis" in parts
+    # `still` is motion-gated hysteresis: it always thresholds with the [hysteresis] band
+    return blends, "hysteresis" in parts or "still" in parts
 
 
 def make_smoother(spec: str, params: dict | None = None, backend: str = "auto") -> Smoother:
@@ -316,6 +426,6 @@ def make_smoother(spec: str, params: dict | None = None, backend: str = "auto") 
         ConfigError: unknown smoother name, unknown setting, wrong type or out-of-range value.
     """
     blends, hysteresis = parse_spec(spec)
-    sections = ("scene_cut", *blends, *(("hysteresis",) if hysteresis else ()))
+    sections = ("scene_cut", "grid", *blends, *(("hysteresis",) if hysteresis else ()))
     settings = load_settings(params, sections)
     return TemporalSmoother(blends, hysteresis, settings, backend)

@@ -48,6 +48,13 @@ class AugmentConfig:
     p_jpeg: float = 0.4
     jpeg_quality: tuple[int, int] = (30, 90)
     p_blank: float = 0.0  # replace the view by a skinless wall (flat colour or gradient), mask all 0
+    # real-world failure modes (small faces in groups, darker skin, warm rooms, wide shots)
+    p_mosaic: float = 0.0  # tile 2x2 or 3x3 views (4-9 images): small faces, several people
+    p_small_subject: float = 0.0  # paste a view at small_subject_area of the frame onto another view
+    small_subject_area: tuple[float, float] = (0.05, 0.20)
+    p_skin_tone: float = 0.0  # shift the skin pixels darker or lighter in Lab
+    skin_tone_dark: float = 0.7  # of the shifts, the share that go darker
+    p_white_balance: float = 0.0  # warm (tungsten) or cool white balance
 
     @classmethod
     def from_dict(cls, d: dict) -> "AugmentConfig":
@@ -230,6 +237,83 @@ def blank_frame(size: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def skin_tone(image: np.ndarray, mask: np.ndarray, lightness: float, chroma: float = 1.0) -> np.ndarray:
+    """Shift the skin pixels' tone in Lab: ``L *= lightness``, ``(a, b)`` chroma scaled by ``chroma``.
+
+    image: BGR uint8 (H, W, 3); mask: uint8 (H, W) 0/255. The change is blended by a slightly
+    feathered mask so no seam shows at the skin's edge; pixels away from skin are unchanged, and
+    the mask itself does not change. ``lightness`` < 1 darkens (0.5 is about two Fitzpatrick types).
+    """
+    if not mask.any():
+        return image
+    lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab[..., 0] *= lightness
+    lab[..., 1:] = 128.0 + (lab[..., 1:] - 128.0) * chroma
+    shifted = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR).astype(np.float32)
+    alpha = cv2.GaussianBlur((mask > 127).astype(np.float32), (0, 0), 1.5)[..., None]
+    alpha = np.maximum(alpha, (mask > 127)[..., None].astype(np.float32))
+    return np.clip(image * (1 - alpha) + shifted * alpha + 0.5, 0, 255).astype(np.uint8)
+
+
+def white_balance(image: np.ndarray, gains_bgr: tuple[float, float, float]) -> np.ndarray:
+    """Per-channel gains (B, G, R): tungsten light is about ``(0.65, 0.9, 1.1)``, daylight shade cool."""
+    table = np.stack([np.clip(np.arange(256) * g, 0, 255) for g in gains_bgr], axis=1).astype(np.uint8)
+    out = np.empty_like(image)
+    for c in range(3):
+        out[..., c] = table[image[..., c], c]
+    return out
+
+
+def random_white_balance(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Warm (tungsten, 2/3 of the draws) or cool white balance of random strength."""
+    t = rng.uniform(0.3, 1.0)
+    if rng.random() < 2 / 3:
+        gains = (1 - 0.4 * t, 1 - 0.08 * t, 1 + 0.12 * t)
+    else:
+        gains = (1 + 0.15 * t, 1.0, 1 - 0.25 * t)
+    return white_balance(image, gains)
+
+
+def cell_bounds(size: int, n: int) -> list[int]:
+    """Pixel edges of ``n`` cells along a side of ``size`` (as even as integers allow)."""
+    return [round(i * size / n) for i in range(n + 1)]
+
+
+def mosaic(views: list[tuple[np.ndarray, np.ndarray]], n: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tile ``n * n`` (image, mask) pairs row by row into one ``size`` x ``size`` pair.
+
+    Each pair is resized to its cell (INTER_AREA for the image; the mask re-binarised at 128), so a
+    3x3 mosaic of portraits has nine faces at a third of their size. Used by training (small
+    faces, several people) and by ``streamseg eval --mosaic``.
+    """
+    if len(views) != n * n:
+        raise ValueError(f"mosaic of {n}x{n} needs {n * n} views, got {len(views)}")
+    edges = cell_bounds(size, n)
+    img = np.zeros((size, size, 3), np.uint8)
+    msk = np.zeros((size, size), np.uint8)
+    for k, (vi, vm) in enumerate(views):
+        r, c = divmod(k, n)
+        y0, y1, x0, x1 = edges[r], edges[r + 1], edges[c], edges[c + 1]
+        img[y0:y1, x0:x1] = cv2.resize(vi, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        m = cv2.resize(vm, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+        msk[y0:y1, x0:x1] = np.where(m >= 128, 255, 0)
+    return img, msk
+
+
+def paste(background: tuple[np.ndarray, np.ndarray], subject: tuple[np.ndarray, np.ndarray],
+          side: int, y: int, x: int) -> tuple[np.ndarray, np.ndarray]:
+    """Paste ``subject`` resized to ``side`` x ``side`` at ``(y, x)`` over ``background`` (image, mask).
+
+    The mask is the background's outside the pasted square and the subject's inside it.
+    """
+    img, msk = background[0].copy(), background[1].copy()
+    si = cv2.resize(subject[0], (side, side), interpolation=cv2.INTER_AREA)
+    sm = cv2.resize(subject[1], (side, side), interpolation=cv2.INTER_AREA)
+    img[y:y + side, x:x + side] = si
+    msk[y:y + side, x:x + side] = np.where(sm >= 128, 255, 0)
+    return img, msk
+
+
 class Augmenter:
     """Random training view: ``(image, mask)`` of any size -> ``size`` x ``size`` pair.
 
@@ -241,11 +325,42 @@ class Augmenter:
         self.cfg = cfg
         self.rng = rng
 
-    def __call__(self, image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, image: np.ndarray, mask: np.ndarray, others=None) -> tuple[np.ndarray, np.ndarray]:
+        """One view of ``(image, mask)``; ``others(k)`` returns ``k`` more raw (image, mask) pairs
+        for the mosaic and small-subject compositions (no composition when it is ``None``)."""
         cfg, rng = self.cfg, self.rng
-        img, msk = warp(image, mask, affine_matrix(mask.shape[:2], self.size, rng, cfg), self.size)
+        if others is not None and cfg.p_mosaic > 0 and rng.random() < cfg.p_mosaic:
+            n = 2 if rng.random() < 0.5 else 3
+            cell = -(-self.size // n)
+            views = [self.view(i, m, cell) for i, m in [(image, mask), *others(n * n - 1)]]
+            img, msk = mosaic(views, n, self.size)
+        elif others is not None and cfg.p_small_subject > 0 and rng.random() < cfg.p_small_subject:
+            side = int(round(self.size * math.sqrt(rng.uniform(*cfg.small_subject_area))))
+            (bi, bm), = others(1)
+            y, x = (int(rng.integers(0, self.size - side + 1)) for _ in range(2))
+            img, msk = paste(self.view(bi, bm, self.size), self.view(image, mask, side), side, y, x)
+        else:
+            img, msk = self.view(image, mask, self.size)
+        return self.photometric(img, msk)
+
+    def view(self, image: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Geometric view at ``size`` (plus the per-subject skin-tone shift and the blank wall)."""
+        cfg, rng = self.cfg, self.rng
+        img, msk = warp(image, mask, affine_matrix(mask.shape[:2], size, rng, cfg), size)
         if cfg.p_blank > 0 and rng.random() < cfg.p_blank:
-            img, msk = blank_frame(self.size, rng), np.zeros_like(msk)
+            return blank_frame(size, rng), np.zeros_like(msk)
+        if cfg.p_skin_tone > 0 and rng.random() < cfg.p_skin_tone:
+            if rng.random() < cfg.skin_tone_dark:
+                img = skin_tone(img, msk, rng.uniform(0.4, 0.8), rng.uniform(0.9, 1.3))
+            else:
+                img = skin_tone(img, msk, rng.uniform(1.08, 1.3), rng.uniform(0.7, 1.0))
+        return img, msk
+
+    def photometric(self, img: np.ndarray, msk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Colour, occlusion, blur, noise and JPEG on a composed view (the lattice also clears the mask)."""
+        cfg, rng = self.cfg, self.rng
+        if cfg.p_white_balance > 0 and rng.random() < cfg.p_white_balance:
+            img = random_white_balance(img, rng)
         if rng.random() < cfg.p_lattice:
             img, msk = lattice(img, msk, rng)
         if rng.random() < cfg.p_hue:

@@ -25,6 +25,30 @@ ARCH_TEXT = {
     ),
 }
 
+ARCH_TEXT["selfie"] = (
+    "MediaPipe selfie segmentation (the 256x256 general model bundled in the mediapipe 0.10.21 wheel, "
+    "Apache-2.0): a MobileNetV3-style encoder with squeeze-excite blocks and hard-swish, a light decoder "
+    "with skip connections and attention gates, and a 2x2 transposed-conv head. Imported op by op from "
+    "the TFLite flatbuffer (`streamseg.train.tflite_import`; parity with MediaPipe's own output < 2e-3) "
+    "and fine-tuned for skin with every layer trainable; sigmoid in the graph, input RGB in [0, 1]."
+)
+ARCH_TEXT["pose"] = (
+    "The person-segmentation branch of MediaPipe's BlazePose GHUM full (pose_landmark_full.tflite, "
+    "bundled in the mediapipe 0.10.21 wheel, Apache-2.0): the shared encoder and the segmentation "
+    "decoder, 1.6M of the model's 3.17M parameters; the landmark heads are dropped. Imported op by op "
+    "from the TFLite flatbuffer (`streamseg.train.tflite_import`; parity with the TFLite interpreter "
+    "< 5e-3 in probability) and fine-tuned for skin with every layer trainable; sigmoid in the graph, "
+    "input RGB in [0, 1]."
+)
+
+#: one-line description per architecture (model specs and the first line of a card)
+ARCH_SUMMARY = {
+    "dlmv": "DeepLabV3 + MobileNetV3-Large (11.0M), trained from scratch on the streamseg skin pool",
+    "u2netp": "U²-NetP (1.1M), trained from scratch on the streamseg skin pool",
+    "selfie": "MediaPipe's bundled selfie segmentation (106k parameters) fine-tuned for skin on the streamseg skin pool",
+    "pose": "MediaPipe's bundled BlazePose GHUM segmentation branch (1.6M) fine-tuned for skin on the streamseg skin pool",
+}
+
 AUGMENT_TEXT = (
     "random scale and crop with aspect jitter (crop side {crop_scale[0]}-{crop_scale[1]} of the image), "
     "rotation up to ±{rotate_deg}°, horizontal flip (p {p_flip}); hue rotation (p {p_hue}, any angle), "
@@ -34,8 +58,20 @@ AUGMENT_TEXT = (
     "under it (fishnets, bracelets, watches; p {p_lattice}), blur (p {p_blur}), Gaussian noise "
     "(p {p_noise}) and JPEG re-compression at quality {jpeg_quality[0]}-{jpeg_quality[1]} (p {p_jpeg}); "
     "a skinless wall (flat colour or gradient, mostly greys) in place of the view with an empty mask "
-    "(p {p_blank})."
+    "(p {p_blank}); mosaics of 2x2 or 3x3 views, so faces are small and several (p {p_mosaic}); a "
+    "subject pasted at {small_subject_area[0]}-{small_subject_area[1]} of the frame onto another view "
+    "(p {p_small_subject}); the skin pixels shifted darker or lighter in Lab (p {p_skin_tone}, "
+    "{skin_tone_dark} of them darker); warm (tungsten) or cool white balance (p {p_white_balance})."
 )
+
+
+def _augment_defaults() -> dict:
+    """Every augmentation key at its default (older checkpoints lack the newer keys)."""
+    import dataclasses
+
+    from streamseg.train.augment import AugmentConfig
+
+    return dataclasses.asdict(AugmentConfig())
 
 
 def data_sources(data: str | Path) -> list[dict]:
@@ -95,7 +131,7 @@ def render_card(info: dict) -> str:
         f"{cfg.get('min_lr_ratio')} x lr.",
         f"- Schedule: {len(hist)} epochs of {cfg.get('epoch_size') or 'all'} images "
         f"(progressive resizing: {_stages(hist)}); selected checkpoint: epoch {info.get('best_epoch')}.",
-        "- Augmentation: " + AUGMENT_TEXT.format(**{"p_blank": 0.0, **cfg["augment"]}),
+        "- Augmentation: " + AUGMENT_TEXT.format(**{**_augment_defaults(), **cfg["augment"]}),
         "",
         "## Data sources and licences",
         "",

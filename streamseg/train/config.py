@@ -9,7 +9,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -45,6 +48,8 @@ class TrainConfig:
     cache_side: int = 0  # 0 = 1.25 x size, rounded to 32
     cache_dir: str = "runs/cache"
     seed: int = 0
+    teacher: str = ""  # distillation: a checkpoint or ONNX model whose soft masks are a second target
+    distill_weight: float = 0.0  # weight of the soft-target loss (0 = no distillation)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     @classmethod
@@ -96,6 +101,8 @@ class TrainConfig:
                 raise ConfigError(f"progressive[{i}]: size must be a multiple of 32, got {st[0]}")
         if self.lr <= 0 or self.weight_decay < 0 or not 0 <= self.min_lr_ratio <= 1:
             raise ConfigError("lr/weight_decay/min_lr_ratio: lr > 0, weight_decay >= 0, 0 <= min_lr_ratio <= 1")
+        if self.distill_weight < 0 or (self.distill_weight > 0 and not self.teacher):
+            raise ConfigError("distill_weight: must be >= 0, and > 0 needs a teacher (checkpoint or .onnx)")
         if self.batch < 2:
             raise ConfigError("batch: must be at least 2 (BatchNorm)")
 

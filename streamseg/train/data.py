@@ -140,7 +140,13 @@ class TrainSet:
     def __getitem__(self, i: int):
         import torch
 
-        img, msk = self.augmenter(np.asarray(self.split.images[i]), np.asarray(self.split.masks[i]))
+        rng = self.augmenter.rng
+
+        def others(k: int):
+            idx = rng.integers(0, len(self.split.ids), k)
+            return [(np.asarray(self.split.images[j]), np.asarray(self.split.masks[j])) for j in idx]
+
+        img, msk = self.augmenter(np.asarray(self.split.images[i]), np.asarray(self.split.masks[i]), others)
         x, y = to_tensor_pair(img, msk)
         return x, y, torch.tensor(self.weights[i])
 

@@ -49,6 +49,8 @@ def export_onnx(model: torch.nn.Module, path: str | Path, size: int) -> Path:
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter is chosen on purpose
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)  # imported graphs read shapes while traced: sizes are fixed
+            warnings.simplefilter("ignore", UserWarning)  # shape-inference notes from the exporter
             torch.onnx.export(
                 wrapped, (dummy,), str(path), opset_version=OPSET, input_names=["input"], output_names=["output"],
                 dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, do_constant_folding=True, dynamo=False,

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ARCHS = ("dlmv", "u2netp")
+#: "selfie" and "pose" start from MediaPipe's bundled person-segmentation weights (tflite_import)
+ARCHS = ("dlmv", "u2netp", "selfie", "pose")
 
 #: ImageNet statistics; applied inside the graph (inputs are RGB in [0, 1])
 _MEAN = (0.485, 0.456, 0.406)
@@ -336,7 +337,9 @@ def _init_weights(model: nn.Module) -> None:
 
 
 def build_model(arch: str) -> nn.Module:
-    """A freshly initialised model: ``"dlmv"`` or ``"u2netp"``.
+    """A new model: ``"dlmv"`` or ``"u2netp"`` freshly initialised; ``"selfie"`` or ``"pose"``
+    initialised from MediaPipe's bundled person-segmentation weights (read from the installed
+    mediapipe wheel, see :mod:`streamseg.train.tflite_import`), returning logits ``(N, 1, H, W)``.
 
     Raises:
         ValueError: unknown architecture name.
@@ -345,6 +348,11 @@ def build_model(arch: str) -> nn.Module:
         return DLMV()
     if arch == "u2netp":
         return U2NetP()
+    if arch in ("selfie", "pose"):
+        from streamseg.train.tflite_import import SegmentationLogit, TfliteGraph
+
+        # pose logits reach +-1000: a temperature brings them to where the sigmoid has a slope
+        return SegmentationLogit(TfliteGraph.bundled(arch), temperature=25.0 if arch == "pose" else 1.0)
     raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
 
 

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from streamseg import log
 from streamseg.errors import ConfigError, InputError
 from streamseg.train.config import TrainConfig
-from streamseg.train.models import build_model, count_parameters
+from streamseg.train.models import build_model, count_parameters, main_output
 
 CKPT_VERSION = 1
 
@@ -221,6 +221,12 @@ def train(
         history = list(ckpt.get("history", []))
         log.info(f"resumed {resume}: epoch {start_epoch - 1} done, step {step}, best val mIoU {best:.4f}")
     fwd = torch.compile(model) if cfg.compile else model
+    teacher = None
+    if cfg.distill_weight > 0:
+        from streamseg.train.distill import Teacher
+
+        teacher = Teacher.load(cfg.teacher, cfg.size)
+        log.info(f"distilling from {cfg.teacher} (weight {cfg.distill_weight}, teacher input {teacher.size} px)")
 
     log.info(
         f"training {cfg.arch} ({count_parameters(model) / 1e6:.2f}M parameters) on {n_train} images, "
@@ -250,7 +256,11 @@ def train(
             for i, (x, y, w) in enumerate(loader, 1):
                 if cfg.channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
-                loss = model_loss(fwd(x), y, w, cfg)
+                pred = fwd(x)
+                loss = model_loss(pred, y, w, cfg)
+                if teacher is not None:
+                    soft = teacher(x)
+                    loss = loss + cfg.distill_weight * seg_loss(main_output(pred), soft, w, cfg.bce_weight, cfg.iou_weight)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

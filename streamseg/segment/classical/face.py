@@ -55,6 +55,10 @@ class FaceBox:
 
 @lru_cache(maxsize=1)
 def _mediapipe_reason() -> str | None:
+    from streamseg.optional import mediapipe_missing
+
+    if mediapipe_missing():
+        return mediapipe_missing()
     try:
         import mediapipe as mp
 

@@ -301,3 +301,99 @@ def _icm_grid(use_numba: bool, pairs, skin, bg, lambdas, priors, sweeps, log, to
     fewest = min(r["sweeps"] for r in near)
     best = max((r for r in near if r["sweeps"] == fewest), key=lambda r: r["miou"])
     return best, rows
+
+
+def fit_classical(
+    data,
+    out,
+    split: str = "train",
+    tune_split: str | None = "val",
+    include_weak: bool = False,
+    max_side: int = 512,
+    skin_components: int = 3,
+    bg_components: int = 6,
+    limit: int = 0,
+    overwrite: bool = False,
+):
+    """Fit ellipse-diag (max mean IoU on ``split``), the icm colour mixtures, and tune icm on
+    ``tune_split`` (``None``/``"none"``: keep the defaults); write the parameters to ``out``
+    (``.npz`` plain arrays, or ``.json``).
+
+    Returns:
+        The :class:`~streamseg.segment.classical.params.ClassicalParams` written.
+
+    Raises:
+        OutputError: ``out`` has another suffix, exists (without ``overwrite``) or cannot be written.
+        InputError: no image/mask pairs in ``split``.
+    """
+    from dataclasses import replace
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from streamseg import log
+    from streamseg.dataset import SkinDataset
+    from streamseg.errors import InputError, OutputError
+    from streamseg.segment.classical.colorspace import ellipse_distance
+    from streamseg.segment.classical.kernels import numba_error
+    from streamseg.segment.classical.params import ORIGINAL_ELLIPSE_DIAG, ClassicalParams
+
+    out = Path(out)
+    if out.suffix.lower() not in (".npz", ".json"):
+        raise OutputError(f"--out must end in .npz or .json, not {out.name!r}")
+    if out.exists() and not overwrite:
+        raise OutputError(f"{out} exists (use --overwrite to replace it)")
+    ds = SkinDataset(data)
+    samples = [s for s in ds.samples(split=split) if include_weak or s.quality != "weak"]
+    if limit:
+        samples = samples[:: max(1, len(samples) // limit)][:limit]
+    if not any(s.mask is not None for s in samples):
+        raise InputError(f"{data}: no image/mask pairs in split {split!r}")
+
+    done = timed(f"reading {len(samples)} {split} images (max side {max_side})", log.info)
+    hist = collect_histograms(ds, samples, max_side)
+    done()
+    orig = ellipse_distance(ORIGINAL_ELLIPSE_DIAG[:2], ORIGINAL_ELLIPSE_DIAG[2:4], ORIGINAL_ELLIPSE_DIAG[4]) <= 1.0
+    before = hist.mean_iou(orig)
+    done = timed(f"fitting ellipse-diag (start: original, train mIoU {before:.4f})", log.info)
+    ell, after = fit_ellipse(hist, ORIGINAL_ELLIPSE_DIAG)
+    done()
+    log.info("  ellipse-diag: centre Cb %.3f Cr %.3f, semi-axes %.3f / %.3f, angle %.3f deg, train mIoU %.4f" % (*ell, after))
+
+    done = timed(f"fitting GMMs ({skin_components} skin, {bg_components} background components)", log.info)
+    hs, hb = class_histograms(hist)
+    skin = fit_gmm(hs, skin_components)
+    bg = fit_gmm(hb, bg_components)
+    done()
+
+    params = ClassicalParams(ellipse_diag=ell, skin_gmm=skin, bg_gmm=bg)
+    meta: dict = {
+        "fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": str(data),
+        "split": split,
+        "images": len(hist.ids),
+        "include_weak": include_weak,
+        "max_side": max_side,
+        "ellipse_diag_train_miou_before": round(before, 5),
+        "ellipse_diag_train_miou_after": round(after, 5),
+    }
+    if tune_split and tune_split != "none":
+        val = [s for s in ds.samples(split=tune_split)]
+        if limit:
+            val = val[:: max(1, len(val) // limit)][:limit]
+        if val:
+            done = timed(f"tuning icm on {len(val)} {tune_split} images", log.info)
+            pairs = load_pairs(ds, val, max_side)
+            best, _ = tune_icm(pairs, skin, bg, use_numba=numba_error() is None, log=log.info)
+            done()
+            log.info(f"  icm: lambda {best['lambda']}, prior {best['prior']}, sweeps {best['sweeps']}, {tune_split} mIoU {best['miou']:.4f}")
+            params = replace(params, icm_lambda=best["lambda"], icm_prior=best["prior"], icm_sweeps=int(best["sweeps"]))
+            meta.update({"icm_tuned_on": tune_split, "icm_tune_miou": round(best["miou"], 5)})
+        else:
+            log.warn(f"no {tune_split!r} images: icm keeps its default settings")
+    params = replace(params, meta=meta)
+    try:
+        params.save(out)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc}") from None
+    log.info(f"wrote {out} ({out.stat().st_size / 1024:.1f} KiB)")
+    return params

@@ -1,0 +1,165 @@
+"""One batch worker: loads the method once, then segments file after file.
+
+The same class runs in this process (``--workers 1``) and as a Ray actor (one per worker). Every
+call returns plain data (dicts), never raises for a bad file: a failure belongs to its file.
+
+Example:
+    >>> from streamseg.pipeline.config import RunConfig
+    >>> w = FileWorker(RunConfig.make(method="ellipse"), {"codec": "libx264"})   # doctest: +SKIP
+    >>> w.ready()["method"]                                                       # doctest: +SKIP
+    'ellipse'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from streamseg.errors import Interrupted, StreamsegError
+
+
+@contextlib.contextmanager
+def quiet_log() -> Iterator[None]:
+    """Silence the per-file lines of :mod:`streamseg.log` (the batch reports instead)."""
+    from streamseg import log
+
+    old = log.console.quiet
+    log.console.quiet = True
+    try:
+        yield
+    finally:
+        log.console.quiet = old
+
+
+class _Counter:
+    """A sink that counts frames (progress across workers)."""
+
+    def __init__(self, worker: "FileWorker") -> None:
+        self.worker = worker
+
+    def write(self, result) -> None:
+        self.worker.frames += 1
+        if self.worker.on_frame is not None:
+            self.worker.on_frame()
+
+    def close(self) -> None:
+        pass
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    msg = text[0] if text else ""
+    return msg if isinstance(exc, StreamsegError) else f"{type(exc).__name__}: {msg}"
+
+
+class FileWorker:
+    """Segment many video files with one loaded method.
+
+    Args:
+        cfg: the run's :class:`~streamseg.pipeline.config.RunConfig` (``rois`` is ignored: ROI
+            lines go to one ``<stem>_rois.jsonl`` per file when a job asks for it).
+        settings: :class:`~streamseg.sinks.encoder.EncoderSettings` fields (codec, crf, bitrate, preset).
+        output_types: the types every job writes (their renderers are built here).
+        params: :class:`~streamseg.effects.EffectParams` of the effects (``None``: defaults).
+        hud: burn the HUD into the videos.
+    """
+
+    def __init__(self, cfg: Any, settings: dict[str, Any], output_types: Any = ("mask",), params: Any = None, hud: bool = False) -> None:
+        self.cfg = cfg
+        self.settings = dict(settings)
+        self.output_types = list(output_types)
+        self.params = params
+        self.hud = hud
+        self.person_of = None
+        self.frames = 0
+        self.on_frame: Callable[[], None] | None = None
+        self._stop = threading.Event()
+        self._error: str | None = None
+        self._exit_code = 2
+        self.seg = self.smoother = None
+        try:
+            from streamseg.api import _build
+            from streamseg.pipeline import outputs as out
+
+            with quiet_log():
+                self.person_of = out.person_segmenter(self.output_types, provider=cfg.provider, threads=cfg.threads)
+                self.seg, self.smoother = _build(cfg.with_(rois=[]), batch=cfg.batch, log_method=False)
+        except BaseException as exc:  # noqa: BLE001 - reported by ready()
+            self._error = _one_line(exc)
+            self._exit_code = getattr(exc, "exit_code", 1)
+
+    def ready(self) -> dict[str, Any]:
+        """What runs here: ``pid``, ``method``, ``provider``, ``fallback_from``; or ``error``."""
+        if self._error is not None:
+            return {"pid": os.getpid(), "error": self._error, "exit_code": self._exit_code}
+        return {
+            "pid": os.getpid(), "method": self.seg.name, "provider": getattr(self.seg, "provider", "cpu"),
+            "fallback_from": getattr(self.seg, "fallback_from", None),
+        }
+
+    def progress(self) -> int:
+        """Frames done in the current file."""
+        return self.frames
+
+    def stop(self) -> None:
+        """Ask the current file to stop after its current frame (its outputs stay ``.partial``)."""
+        self._stop.set()
+
+    def process(self, job: Any) -> dict[str, Any]:
+        """Segment one file into its outputs; returns ``status`` (done, failed, interrupted),
+        ``frames``, ``seconds``, ``error``, ``pid``."""
+        from streamseg.pipeline import outputs as out
+        from streamseg.pipeline.config import build_rois
+        from streamseg.pipeline.file_run import process_video_file
+        from streamseg.sinks.encoder import EncoderSettings
+        from streamseg.sinks.output_path import commit, discard, partial_path, prepare_output
+
+        self.frames = 0
+        t0 = time.perf_counter()
+        if self.cfg.threads:
+            with contextlib.suppress(Exception):  # numba's thread count is per calling thread
+                import numba
+
+                numba.set_num_threads(max(1, min(int(self.cfg.threads), numba.config.NUMBA_NUM_THREADS)))
+        out: dict[str, Any] = {"status": "failed", "frames": 0, "seconds": 0.0, "error": None, "pid": os.getpid()}
+        if self._stop.is_set():
+            out["status"] = "interrupted"
+            return out
+        rois_tmp = Path(partial_path(Path(job.rois))) if job.rois else None
+        try:
+            if self._error is not None:
+                raise StreamsegError(self._error)
+            inp = Path(job.input)
+            outputs = {t: prepare_output(Path(p), overwrite=True, inputs=(inp,)) for t, p in job.outputs.items()}
+            self.seg.reset()
+            if self.smoother is not None:
+                self.smoother.reset()
+            roi_stage = roi_sinks = None
+            if rois_tmp is not None:
+                prepare_output(Path(job.rois), overwrite=True, inputs=(inp,))
+                roi_stage, roi_sinks = build_rois(self.cfg.with_(rois=[f"jsonl:{rois_tmp}"]), source=str(inp))
+            with quiet_log():
+                report = process_video_file(
+                    inp, outputs, self.seg, smoother=self.smoother, threshold=self.cfg.threshold,
+                    settings=EncoderSettings(**self.settings), roi_stage=roi_stage, roi_sinks=roi_sinks,
+                    batch=self.cfg.batch, progress=False, stop=self._stop, sinks=[_Counter(self)],
+                    renderers=out.renderers(list(outputs), self.params, self.person_of), hud=self.hud,
+                )
+            if rois_tmp is not None:
+                commit(rois_tmp, Path(job.rois))
+            out.update(status="done", frames=report.frames_out)
+        except Interrupted as exc:
+            out.update(status="interrupted", frames=self.frames, error=_one_line(exc))
+        except BaseException as exc:  # noqa: BLE001 - a bad file fails its own task only
+            out.update(frames=self.frames, error=_one_line(exc))
+            if isinstance(exc, KeyboardInterrupt):
+                out["status"] = "interrupted"
+        finally:
+            if rois_tmp is not None and out["status"] != "done":
+                discard(rois_tmp)
+            out["seconds"] = time.perf_counter() - t0
+        return out

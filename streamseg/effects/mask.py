@@ -1,0 +1,122 @@
+"""Mask helpers shared by the effects: validation, feathering, the box that holds the skin, and
+the weighted blend that leaves pixels outside the mask bit-exact.
+
+Masks are float32 (H, W) in [0, 1] (bool and uint8 0/255 are accepted too); a pixel is skin
+where the mask is >= 0.5.
+
+Example:
+    >>> import numpy as np
+    >>> m = np.zeros((1, 9), np.float32); m[0, 1:8] = 1
+    >>> feather(m, 3).round(2).tolist()
+    [[0.0, 0.25, 0.5, 0.75, 1.0, 0.75, 0.5, 0.25, 0.0]]
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def check_frame(frame: np.ndarray) -> np.ndarray:
+    """Raise ``ValueError`` unless ``frame`` is BGR uint8 (H, W, 3); returns it."""
+    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+        raise ValueError(f"frame must be BGR uint8 (H, W, 3), got {frame.dtype} {frame.shape}")
+    return frame
+
+
+def binary(mask: np.ndarray, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Skin pixels as uint8 (H, W) 0/1 (mask >= 0.5, or > 127 for uint8 masks).
+
+    Raises:
+        ValueError: the mask is not 2-D or does not match ``shape`` (H, W).
+    """
+    if mask.ndim != 2 or (shape is not None and mask.shape != tuple(shape)):
+        raise ValueError(f"mask must be (H, W) = {shape}, got {mask.shape}")
+    if mask.dtype == np.bool_:
+        return mask.view(np.uint8)
+    if mask.dtype == np.uint8:
+        return (mask > 127).view(np.uint8)
+    return (mask >= 0.5).view(np.uint8)
+
+
+def feather(mask: np.ndarray, feather_px: float) -> np.ndarray:
+    """Soft weight of the mask: 0 outside it, rising over ``feather_px`` pixels inside its edge.
+
+    The ramp lies inside the mask, so a blend by this weight never touches a pixel outside it,
+    and a cut-out never shows background at its edge. The frame border is not an edge.
+
+    Args:
+        mask: (H, W) float32 in [0, 1], bool or uint8 0/255; skin where >= 0.5.
+        feather_px: ramp width in pixels, >= 0 (0 = the binary mask).
+
+    Returns:
+        float32 (H, W) in [0, 1]: ``min(1, d / (feather_px + 1))`` with ``d`` the Euclidean
+        distance (pixels) to the nearest non-skin pixel, 0 outside the mask.
+    """
+    b = binary(mask)
+    if feather_px <= 0:
+        return b.astype(np.float32)
+    out = np.zeros(b.shape, np.float32)
+    bx = box(b, pad=1)  # the transform only over the mask's box (its border is non-skin or the frame's)
+    if bx is None:
+        return out
+    dist = cv2.distanceTransform(b[bx], cv2.DIST_L2, cv2.DIST_MASK_5)
+    cv2.multiply(dist, 1.0 / (feather_px + 1.0), dst=dist)
+    cv2.threshold(dist, 1.0, 1.0, cv2.THRESH_TRUNC, dst=dist)
+    out[bx] = dist
+    return out
+
+
+def box(weight: np.ndarray, pad: int = 0) -> tuple[slice, slice] | None:
+    """Row and column slices of the smallest box holding every ``weight > 0`` pixel, grown by
+    ``pad`` pixels and clipped to the frame; ``None`` when the weight is all zero."""
+    x, y, w, h = cv2.boundingRect((weight > 0).view(np.uint8))
+    if w == 0 or h == 0:
+        return None
+    H, W = weight.shape
+    return slice(max(0, y - pad), min(H, y + h + pad)), slice(max(0, x - pad), min(W, x + w + pad))
+
+
+def weight_u8(weight: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """float32 weight in [0, 1] -> uint8 (H, W, 3) ``round(255 * scale * weight)``, for blends."""
+    w8 = cv2.convertScaleAbs(weight, alpha=255.0 * scale)
+    return cv2.merge([w8, w8, w8])
+
+
+def blend(frame: np.ndarray, effect: np.ndarray, weight: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """``frame + scale * weight * (effect - frame)`` in integer arithmetic, saturated to uint8.
+
+    Args:
+        frame, effect: BGR uint8 (H, W, 3), the same shape.
+        weight: float32 (H, W) in [0, 1].
+        scale: multiplies the weight (the effect's strength), in [0, 1].
+
+    Returns:
+        BGR uint8 (H, W, 3); bit-exact ``frame`` wherever ``weight == 0``.
+    """
+    diff = cv2.subtract(effect, frame, dtype=cv2.CV_16S)
+    return add_weighted_delta(frame, diff, weight, scale)
+
+
+def add_weighted_delta(frame: np.ndarray, delta: np.ndarray, weight: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """``frame + scale * weight * delta`` saturated to uint8; ``delta`` is int16 (H, W, 3)."""
+    wd = cv2.multiply(delta, weight_u8(weight, scale), scale=1.0 / 255.0, dtype=cv2.CV_16S)
+    return cv2.add(frame, wd, dtype=cv2.CV_8U)
+
+
+def apply_in_box(frame: np.ndarray, mask: np.ndarray, feather_px: float, pad: int, fn) -> np.ndarray:
+    """Run ``fn(frame_crop, weight_crop) -> BGR uint8 crop`` on the box around the mask, grown by
+    ``pad`` pixels of context (at least 1), with ``weight_crop`` the :func:`feather` of the mask
+    there, and paste it into a copy of ``frame``. Nothing outside the box is read twice or
+    changed; an empty mask returns a copy of ``frame``.
+
+    The crop's weight equals the crop of the whole frame's weight: the mask lies inside the box
+    with a ring of non-skin pixels (or the frame border) around it.
+    """
+    b = binary(mask, frame.shape[:2])
+    out = frame.copy()
+    bx = box(b, max(1, pad))
+    if bx is None:
+        return out
+    out[bx] = fn(frame[bx], feather(b[bx].view(bool), feather_px))
+    return out

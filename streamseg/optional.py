@@ -1,0 +1,27 @@
+"""Optional dependencies: what is missing, said once and the same way everywhere.
+
+mediapipe (the ``mediapipe`` and ``face`` methods, ROI labels and ``--hands``) has wheels for
+CPython 3.10-3.12 only; on other Pythons the features that need it say so.
+
+Example:
+    >>> reason = mediapipe_missing()
+    >>> reason is None or "mediapipe" in reason
+    True
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def mediapipe_missing() -> str | None:
+    """``None`` when mediapipe is installed, else a one-line reason with the fix."""
+    if importlib.util.find_spec("mediapipe") is not None:
+        return None
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if sys.version_info >= (3, 13):
+        return f"needs mediapipe, which has no wheel for Python {py} (use Python 3.10-3.12)"
+    return "needs mediapipe, which is not installed: pip install 'mediapipe>=0.10.14,<=0.10.21'"

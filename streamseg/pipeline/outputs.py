@@ -1,0 +1,290 @@
+"""What a run writes besides the segmentation itself: the output types of
+:mod:`streamseg.effects` turned into renderers and video writers, the HUD burnt into
+recordings, and the per-frame stats sinks (``--stats-csv``, ``--alert-above``).
+
+This is the policy the commands and :mod:`streamseg.api` share:
+
+- ``-T`` names are checked with :func:`streamseg.effects.get` (one error line listing the known types);
+- a 4-channel type (``alpha``) is written by :class:`~streamseg.sinks.alpha_writer.AlphaVideoWriter`
+  (``.mov`` ProRes 4444, ``.webm`` VP9 with alpha; any other extension is one error line
+  before anything runs), the others by :class:`~streamseg.sinks.encoder.VideoEncoder`;
+- a type that needs a person mask (``hair``) gets MediaPipe's selfie segmentation.
+
+Example:
+    >>> check_output_types("mask,retouch")
+    ['mask', 'retouch']
+    >>> default_output_name("clip", "alpha"), default_output_name("clip", "blur")
+    ('clip_alpha.mov', 'clip_blur.mp4')
+    >>> effect_params(strength=0.8, overlay_color="green").overlay.color
+    (0, 255, 0)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from streamseg.effects.params import EffectParams, OverlayStyle
+from streamseg.errors import ConfigError
+
+#: ``FrameResult -> picture`` (uint8 (H, W', 3) BGR or (H, W', 4) BGRA)
+Render = Callable[[Any], np.ndarray]
+
+
+def check_output_types(
+    output_types: str | Sequence[str], extra: Sequence[str] = (), flag: str = "--output-type"
+) -> list[str]:
+    """Split and check ``-T`` (a list, or comma-separated text) against :data:`streamseg.effects.EFFECTS`
+    and ``extra`` (e.g. ``prob`` for images).
+
+    Returns:
+        The type names, in order, without duplicates.
+
+    Raises:
+        ConfigError: empty, or an unknown name (the message lists the known ones).
+    """
+    from streamseg.effects import EFFECTS, get
+
+    raw = output_types.split(",") if isinstance(output_types, str) else list(output_types)
+    types: list[str] = []
+    for t in (str(x).strip() for x in raw):
+        if t and t not in types:
+            types.append(t)
+    if not types:
+        raise ConfigError(f"{flag}: give at least one of {', '.join([*EFFECTS, *extra])}")
+    for t in types:
+        if t not in extra:
+            try:
+                get(t)
+            except ConfigError:
+                raise ConfigError(f"{flag} {t!r}: choose from {', '.join([*EFFECTS, *extra])}") from None
+    return types
+
+
+def effect_params(
+    feather: float | None = None,
+    strength: float | None = None,
+    overlay_color: str | tuple[int, int, int] | None = None,
+    overlay_alpha: float | None = None,
+    outline: bool | None = None,
+) -> EffectParams:
+    """:class:`~streamseg.effects.EffectParams` from the ``--feather``, ``--strength``,
+    ``--overlay-color``, ``--overlay-alpha`` and ``--outline/--no-outline`` options (``None`` = default).
+
+    Raises:
+        ConfigError: a value out of range or a colour that is not one (named).
+    """
+    base, style = EffectParams(), OverlayStyle()
+    overlay = OverlayStyle(
+        color=style.color if overlay_color is None else overlay_color,
+        alpha=style.alpha if overlay_alpha is None else float(overlay_alpha),
+        outline=style.outline if outline is None else bool(outline),
+    )
+    return EffectParams(
+        feather_px=base.feather_px if feather is None else float(feather),
+        strength=base.strength if strength is None else float(strength),
+        overlay=overlay,
+    )
+
+
+def channels(output_type: str) -> int:
+    """3 (BGR) or 4 (BGRA) for an output type (``prob`` and unknown extras: 1)."""
+    from streamseg.effects import EFFECTS
+
+    effect = EFFECTS.get(output_type)
+    return effect.channels if effect is not None else 1
+
+
+def default_output_name(stem: str, output_type: str) -> str:
+    """``<stem>_<type>.mp4``, or ``<stem>_<type>.mov`` (ProRes 4444) for types with alpha."""
+    return f"{stem}_{output_type}{'.mov' if channels(output_type) == 4 else '.mp4'}"
+
+
+def check_video_output(output_type: str, path: Path) -> Path:
+    """Check that ``path`` can hold ``output_type``: a container with alpha for 4-channel types.
+
+    Raises:
+        OutputError: ``out.mp4: .mp4 cannot carry alpha; use .mov (ProRes 4444) or .webm (VP9 with alpha)``.
+    """
+    if channels(output_type) == 4:
+        from streamseg.sinks.alpha_writer import alpha_codec
+
+        alpha_codec(Path(path))
+    return Path(path)
+
+
+def person_segmenter(output_types: Sequence[str], provider: str = "auto", threads: int = 0) -> Callable[[np.ndarray], np.ndarray] | None:
+    """BGR uint8 (H, W, 3) -> person mask float32 (H, W) in [0, 1] (MediaPipe selfie
+    segmentation) when one of ``output_types`` needs it (``hair``), else ``None``.
+
+    Raises:
+        MethodError: mediapipe is not installed (one line saying what to install).
+    """
+    from streamseg.effects import EFFECTS
+
+    need = [t for t in output_types if t in EFFECTS and EFFECTS[t].needs_person]
+    if not need:
+        return None
+    from streamseg.errors import MethodError
+    from streamseg.optional import mediapipe_missing
+
+    reason = mediapipe_missing()
+    if reason:
+        raise MethodError(f"-T {need[0]} {reason}")
+    from streamseg.segment import MethodOptions, create
+
+    seg = create("mediapipe", MethodOptions(provider=provider, threads=threads, strict=True))
+    seg.warmup()
+
+    def person_of(image: np.ndarray) -> np.ndarray:
+        return seg.segment(image)
+
+    person_of.segmenter = seg  # type: ignore[attr-defined]
+    return person_of
+
+
+def renderers(
+    output_types: Sequence[str],
+    params: EffectParams | None = None,
+    person_of: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> dict[str, Render]:
+    """Output type -> ``FrameResult -> picture`` (cached in ``result.pictures``), for the
+    :class:`~streamseg.pipeline.Processor` and the sinks; ``prob`` and other extras are skipped."""
+    from streamseg.effects import EFFECTS, result_renderer
+
+    return {t: result_renderer(t, params, person_of) for t in output_types if t in EFFECTS}
+
+
+class HudText:
+    """The HUD's lines for a result: method, provider, processing fps, latency (live frames
+    only) and skin fraction; for ``--hud`` in recordings and the live window.
+
+    Args:
+        segmenter: what runs (its ``name``, ``provider``, ``fallback_from``).
+        clock: seconds (``time.perf_counter``, the clock of ``Frame.captured_at``).
+    """
+
+    def __init__(self, segmenter: Any, clock: Callable[[], float] = time.perf_counter) -> None:
+        from streamseg.sinks.stats import RateMeter
+
+        self.segmenter = segmenter
+        self.clock = clock
+        self.rate = RateMeter()
+        self._last: tuple[Any, list[str]] | None = None
+
+    def __call__(self, result: Any) -> list[str]:
+        """The lines for ``result``; the same lines for every sink that asks about one result."""
+        from streamseg.effects.exposure import skin_fraction
+        from streamseg.effects.hud import hud_lines
+
+        if self._last is not None and self._last[0] is result:
+            return self._last[1]
+        now = self.clock()
+        fps = self.rate.tick(now)
+        seg = self.segmenter
+        name = seg.name + (f" (fallback for {seg.fallback_from})" if getattr(seg, "fallback_from", None) else "")
+        captured = getattr(result.frame, "captured_at", 0.0)
+        latency = 1000 * (now - captured) if captured else None
+        lines = hud_lines(fps=fps, latency_ms=latency, method=name, provider=seg.provider, skin_fraction=skin_fraction(result.mask))
+        self._last = (result, lines)
+        return lines
+
+
+def open_video_sink(
+    output_type: str,
+    path: Path,
+    width: int,
+    height: int,
+    fps: Any,
+    render: Render,
+    time_base: Any = None,
+    settings: Any = None,
+    audio_from: Path | None = None,
+    use_pts: bool = True,
+    hud: Callable[[Any], list[str]] | None = None,
+):
+    """A :class:`~streamseg.sinks.rendered.RenderedVideoSink` writing ``output_type`` to ``path``.
+
+    Args:
+        output_type: the type (its channel count picks the writer).
+        path: validated output path (alpha types: ``.mov`` or ``.webm``).
+        width, height: the frame's size (the output's is :func:`streamseg.effects.output_size`).
+        fps, time_base, audio_from: as for the encoders.
+        render: ``FrameResult -> picture`` of this type.
+        settings: :class:`~streamseg.sinks.encoder.EncoderSettings`; for alpha outputs only a
+            ``codec`` other than the default ``libx264`` is used (e.g. ``prores_aw``).
+        use_pts: keep the source's timestamps (files), else the capture times (live).
+        hud: ``FrameResult -> lines`` to burn in (``--hud``), or ``None``.
+
+    Raises:
+        OutputError: the container cannot carry alpha, or the file cannot be opened.
+    """
+    from streamseg.effects import output_size
+    from streamseg.sinks.rendered import RenderedVideoSink
+
+    w, h = output_size(output_type, width, height)
+    if channels(output_type) == 4:
+        from streamseg.sinks.alpha_writer import AlphaVideoWriter
+
+        codec = getattr(settings, "codec", None)
+        writer: Any = AlphaVideoWriter(
+            path, w, h, fps, time_base=time_base, audio_from=audio_from,
+            codec=codec if codec and codec != "libx264" else None,
+        )
+    else:
+        from streamseg.sinks.encoder import VideoEncoder
+
+        writer = VideoEncoder(path, w, h, fps, time_base=time_base, settings=settings, audio_from=audio_from)
+    return RenderedVideoSink(writer, render, use_pts=use_pts, hud=hud)
+
+
+def stats_sinks(
+    stats_csv: Path | None = None,
+    alert_above: float | None = None,
+    emit: Callable[[dict], None] | None = None,
+) -> list[Any]:
+    """The ``--stats-csv`` writer and the ``--alert-above`` detector, as sinks (the caller closes them).
+
+    Args:
+        stats_csv: CSV path (already validated), or ``None``.
+        alert_above: skin fraction in [0, 1], or ``None``.
+        emit: where alert events are streamed besides stderr (e.g. the ROI sinks' ``send``).
+
+    Raises:
+        ConfigError: ``alert_above`` outside [0, 1]. OutputError: the CSV cannot be opened.
+    """
+    from streamseg.sinks.stats import AlertSink, StatsCsvWriter
+
+    out: list[Any] = []
+    if alert_above is not None:
+        out.append(AlertSink(float(alert_above), emit=emit))
+    if stats_csv is not None:
+        out.append(StatsCsvWriter(stats_csv))
+    return out
+
+
+def check_alert(alert_above: float | None) -> None:
+    """Raise ConfigError unless ``alert_above`` is ``None`` or in [0, 1]."""
+    if alert_above is not None and not 0.0 <= float(alert_above) <= 1.0:
+        raise ConfigError(f"--alert-above must be a fraction in [0, 1], got {alert_above}")
+
+
+def close_all(sinks: Sequence[Any]) -> None:
+    """Close every sink, even when one fails (the first failure is raised after the others)."""
+    first: BaseException | None = None
+    for s in sinks:
+        try:
+            s.close()
+        except BaseException as exc:  # noqa: BLE001
+            first = first or exc
+    if first is not None:
+        raise first
+
+
+__all__ = [
+    "HudText", "Render", "channels", "check_alert", "check_output_types", "check_video_output", "close_all",
+    "default_output_name", "effect_params", "open_video_sink", "person_segmenter", "renderers", "stats_sinks",
+]

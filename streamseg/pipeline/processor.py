@@ -1,0 +1,199 @@
+"""What happens to one frame between its source and its sinks: reset -> segment -> smooth ->
+threshold -> ROIs -> render (once per output type).
+
+Example:
+    >>> import numpy as np
+    >>> from streamseg.frames import Frame
+    >>> from streamseg.segment import create
+    >>> proc = Processor(create("ellipse"), output_types=("mask",))
+    >>> res = proc.process(Frame(np.zeros((4, 4, 3), np.uint8), index=0, time=0.0))
+    >>> res.prob.dtype, res.mask.any(), res.picture("mask").shape
+    (dtype('float32'), False, (4, 4, 3))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import statistics
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from streamseg.frames import Frame, FrameResult
+from streamseg.segment.base import Segmenter
+
+
+class StageTimes:
+    """Per-stage wall times (seconds) over a run, summarised for ``--stats``."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = defaultdict(list)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.samples[stage].append(seconds)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """stage -> {"mean_ms", "median_ms", "p90_ms", "n"}."""
+        out = {}
+        for stage, xs in self.samples.items():
+            s = sorted(xs)
+            out[stage] = {
+                "mean_ms": 1000 * statistics.fmean(s),
+                "median_ms": 1000 * statistics.median(s),
+                "p90_ms": 1000 * s[min(len(s) - 1, int(0.9 * len(s)))],
+                "n": len(s),
+            }
+        return out
+
+
+class Processor:
+    """Everything that happens to one frame between its source and its sinks.
+
+    The processor is the one owner of temporal state: before a frame that starts anew
+    (``frame.reset``: new source, reconnect) or that changes size is segmented, it resets the
+    segmenter, the smoother and the ROI stage.
+
+    Args:
+        segmenter: the method (BGR uint8 (H, W, 3) -> float32 (H, W) probability in [0, 1]).
+        smoother: temporal smoother (``update(prob, frame)``, ``reset()``) or ``None``.
+        threshold: probability at or above which a pixel is skin.
+        output_types: the pictures rendered for every frame (``result.picture(t)``), timed as
+            the ``render`` stage; sinks may ask for others, rendered on first use.
+        roi_stage: object with ``process(result) -> dict``, ``reset()``, or ``None``.
+        renderers: output type -> ``FrameResult -> picture`` for types :mod:`streamseg.render`
+            does not draw (retouch, alpha, ...; see :func:`streamseg.pipeline.outputs.renderers`);
+            they cache their picture in ``result.pictures``, so ``result.picture(t)`` finds it.
+    """
+
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        smoother: Any | None = None,
+        threshold: float = 0.5,
+        output_types: Sequence[str] | str | None = (),
+        roi_stage: Any | None = None,
+        renderers: Mapping[str, Callable[[FrameResult], np.ndarray]] | None = None,
+    ) -> None:
+        self.segmenter = segmenter
+        self.renderers = dict(renderers or {})
+        self.smoother = smoother
+        self.threshold = float(threshold)
+        self.output_types = (output_types,) if isinstance(output_types, str) else tuple(output_types or ())
+        self.roi_stage = roi_stage
+        self.times = StageTimes()
+        self._shape: tuple[int, int] | None = None
+
+    def reset(self) -> None:
+        """Drop all temporal state (new source, reconnect, scene cut)."""
+        self.segmenter.reset()
+        if self.smoother is not None:
+            self.smoother.reset()
+        if self.roi_stage is not None:
+            self.roi_stage.reset()
+
+    def _starts_anew(self, frame: Frame) -> bool:
+        shape = frame.image.shape[:2]
+        anew = frame.reset or (self._shape is not None and shape != self._shape)
+        self._shape = shape
+        return anew
+
+    def process(self, frame: Frame) -> FrameResult:
+        """Reset if the frame starts anew, then segment, smooth, threshold, extract ROIs and render."""
+        if self._starts_anew(frame):
+            self.reset()
+        t0 = time.perf_counter()
+        prob = self.segmenter.segment(frame.image)
+        self.times.add("segment", time.perf_counter() - t0)
+        return self._finish(frame, prob)
+
+    def process_batch(self, frames: Sequence[Frame]) -> list[FrameResult]:
+        """Like :meth:`process` for several frames with one batched inference (frame by frame
+        where one of them starts anew, so the reset comes before it is segmented)."""
+        if len(frames) == 1 or any(f.reset for f in frames[1:]) or len({f.image.shape[:2] for f in frames}) > 1:
+            return [self.process(f) for f in frames]
+        if self._starts_anew(frames[0]):
+            self.reset()
+        t0 = time.perf_counter()
+        probs = self.segmenter.segment_batch([f.image for f in frames])
+        dt = (time.perf_counter() - t0) / len(frames)
+        out = []
+        for f, p in zip(frames, probs):
+            self.times.add("segment", dt)
+            out.append(self._finish(f, p))
+        return out
+
+    def _finish(self, frame: Frame, prob: np.ndarray) -> FrameResult:
+        timings = {}
+        if self.smoother is not None:
+            t0 = time.perf_counter()
+            prob = self.smoother.update(prob, frame.image)
+            timings["smooth"] = time.perf_counter() - t0
+        mask = prob >= self.threshold
+        result = FrameResult(frame=frame, prob=prob, mask=mask, timings=timings)
+        if self.roi_stage is not None:
+            t0 = time.perf_counter()
+            result.rois = self.roi_stage.process(result)
+            timings["rois"] = time.perf_counter() - t0
+        if self.output_types:
+            t0 = time.perf_counter()
+            for t in self.output_types:
+                render = self.renderers.get(t)
+                if render is not None:
+                    render(result)
+                else:
+                    result.picture(t)
+            timings["render"] = time.perf_counter() - t0
+        for k, v in timings.items():
+            self.times.add(k, v)
+        return result
+
+
+@dataclass
+class RunReport:
+    """What a run did: frames in and out, time, per-stage timings, and what went wrong."""
+
+    frames_in: int = 0
+    frames_out: int = 0
+    frames_lost: int = 0
+    decode_errors: int = 0
+    dropped: int = 0
+    reconnects: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    output: Path | None = None
+    #: output type -> written file (file runs, live recordings)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)
+    latency_ms: list[float] = field(default_factory=list)
+    #: per-frame mean ms of work done in other threads (decode, encode)
+    extra_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fps(self) -> float:
+        return self.frames_out / self.seconds if self.seconds > 0 else 0.0
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM set ``stop`` so the run ends cleanly (a second Ctrl-C aborts at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum, _frame):
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.set()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)

@@ -1,0 +1,83 @@
+"""Image files for still images: ``<stem>_<type>.png`` per output type, written safely.
+
+Example:
+    >>> import numpy as np, tempfile, pathlib
+    >>> from streamseg.frames import Frame, FrameResult
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> sink = ImageFileSink(d, ("mask", "prob"))
+    >>> m = np.eye(3, dtype=bool)
+    >>> r = FrameResult(Frame(np.zeros((3, 3, 3), np.uint8), 0, 0.0), m.astype(np.float32), m)
+    >>> sink.write_for(r, d / "a.jpg")
+    >>> sorted(p.name for p in d.iterdir())
+    ['a_mask.png', 'a_prob.png']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from streamseg.errors import OutputError
+from streamseg.frames import FrameResult
+from streamseg.effects.registry import EFFECTS
+from streamseg.sinks.output_path import commit, partial_path, prepare_output
+
+#: what ``streamseg image`` writes: the output types of :mod:`streamseg.effects` plus ``prob``
+#: (8-bit probability); ``alpha`` is written as an RGBA PNG
+IMAGE_OUTPUT_TYPES = (*EFFECTS, "prob")
+
+
+def image_picture(result: FrameResult, output_type: str) -> np.ndarray:
+    """The picture saved for ``output_type``: ``mask`` as 0/255 grey, ``prob`` as 8-bit
+    probability (uint8 HxW), the others as rendered pictures (BGR uint8, BGRA for ``alpha``;
+    effect types are rendered by the run's processor before the sinks)."""
+    if output_type == "prob":
+        return (result.prob * 255 + 0.5).astype(np.uint8)
+    if output_type == "mask":
+        return result.mask.astype(np.uint8) * 255
+    return result.picture(output_type)
+
+
+class ImageFileSink:
+    """A :class:`~streamseg.sinks.base.Sink` writing ``<stem>_<type>.png`` for each result.
+
+    Args:
+        folder: output folder, or ``None`` = next to each input image.
+        output_types: from :data:`IMAGE_OUTPUT_TYPES`.
+        overwrite: replace existing files.
+
+    The source path of a result is ``result.frame.source`` (set by the image run); files are
+    written under a temporary name and renamed when complete. ``written`` counts files.
+    """
+
+    def __init__(self, folder: Path | None, output_types: Sequence[str] = ("mask",), overwrite: bool = False) -> None:
+        self.folder = Path(folder) if folder is not None else None
+        self.output_types = tuple(output_types)
+        self.overwrite = overwrite
+        self.written = 0
+
+    def write(self, result: FrameResult) -> None:
+        """Write the files of one image; its path is ``result.frame.source``."""
+        self.write_for(result, Path(result.frame.source or f"frame{result.frame.index:06d}.png"))
+
+    def write_for(self, result: FrameResult, source: Path) -> None:
+        """Write the files of ``result`` named after ``source``.
+
+        Raises:
+            OutputError: a file exists (without ``overwrite``) or cannot be written.
+        """
+        import cv2
+
+        folder = self.folder if self.folder is not None else source.parent
+        for t in self.output_types:
+            out = prepare_output(folder / f"{source.stem}_{t}.png", overwrite=self.overwrite, inputs=(source,))
+            tmp = partial_path(out)
+            if not cv2.imwrite(str(tmp), image_picture(result, t)):
+                raise OutputError(f"cannot write {out}")
+            commit(tmp, out)
+            self.written += 1
+
+    def close(self) -> None:
+        """Nothing is held open."""
