@@ -9,6 +9,12 @@ the time spent waiting for a core). The alpha encoders are timed
 separately, with their own threads, as ms per frame over ``--encode-frames`` frames.
 
     .venv/bin/python benchmarks/effects.py --runs 30
+
+``--pipeline``: instead, ``streamseg video -T mask`` against ``streamseg video -T retouch`` on
+the demo clip (the CLI itself, default model ``dlmv``), interleaved, ``--repeats`` times each
+in one run; fps is the CLI's own (frames / time of the frame loop, model loading left out).
+
+    .venv/bin/python benchmarks/effects.py --pipeline --repeats 2
 """
 
 from __future__ import annotations
@@ -80,11 +86,52 @@ def encode_ms(frame: np.ndarray, mask: np.ndarray, ext: str, n: int, codec: str 
         return 1000 * (time.perf_counter() - t0) / n
 
 
+def pipeline_fps(output_type: str, out_dir: Path, method: str) -> tuple[float, int]:
+    """(fps, frames) of one ``streamseg video -T output_type`` run on the demo clip."""
+    import re
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("streamseg")
+    cmd = [str(exe), "video", str(CLIP), "-T", output_type, "-m", method, "-o", str(out_dir / f"b_{output_type}.mp4"), "-y"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    m = re.search(r"(\d+) frames in [\d.]+ s \(([\d.]+) fps\)", r.stderr)
+    if r.returncode != 0 or m is None:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr}")
+    return float(m.group(2)), int(m.group(1))
+
+
+def pipeline(repeats: int, method: str) -> None:
+    """``streamseg video -T mask`` vs ``-T retouch`` fps on the demo clip, interleaved."""
+    if not CLIP.exists():
+        raise SystemExit(f"demo clip not found: {CLIP}")
+    fps: dict[str, list[float]] = {"mask": [], "retouch": []}
+    frames = 0
+    with tempfile.TemporaryDirectory() as d:
+        for _ in range(repeats):
+            for t in fps:
+                f, frames = pipeline_fps(t, Path(d), method)
+                fps[t].append(f)
+    print(f"streamseg video {CLIP.name} -m {method}: {frames} frames, {repeats} interleaved runs each; "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}\n")
+    print("| `-T` | fps (median) | fps (each run) |")
+    print("|---|---:|---|")
+    for t, xs in fps.items():
+        print(f"| {t} | {statistics.median(xs):.1f} | {', '.join(f'{x:.1f}' for x in xs)} |")
+    print(f"\nretouch / mask: {statistics.median(fps['retouch']) / statistics.median(fps['mask']):.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--encode-frames", type=int, default=60)
+    ap.add_argument("--pipeline", action="store_true", help="streamseg video -T mask vs -T retouch fps on the demo clip")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--method", default="dlmv")
     args = ap.parse_args()
+    if args.pipeline:
+        pipeline(args.repeats, args.method)
+        return
     cv2.setNumThreads(1)
     frame, what = demo_frame()
     ms = masks()

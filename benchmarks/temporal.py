@@ -59,6 +59,7 @@ import numpy as np
 from streamseg.dataset import SkinDataset
 from streamseg.metrics import iou
 from streamseg.smooth import make_smoother
+from streamseg.smooth.smoothers import split_spec
 from streamseg.smooth.flicker import StillPixelFlicker, consecutive_iou, coverage, dtssd, mean_abs_change, step_lag
 from streamseg.smooth.pseudo_video import PseudoVideoOptions, make_pseudo_video
 
@@ -79,23 +80,12 @@ DEFAULT_SMOOTHERS = [
 ]
 
 
-#: settings sections that are not smoothers (``+grid:max_width=0`` adds a setting only)
-SETTINGS_ONLY = ("grid", "scene_cut")
-
-
 def parse_variant(text: str) -> tuple[str, dict]:
     """``ema:alpha=0.3+hysteresis`` -> ("ema+hysteresis", {"ema.alpha": "0.3"}); settings of one
-    filter are joined with ':' (``motion:static_weight=0.2:blur=9``). Sections that are no
-    smoother add settings only: ``motion+grid:max_width=0`` -> ("motion", {"grid.max_width": "0"})."""
-    names, params = [], {}
-    for part in text.split("+"):
-        name, *settings = part.split(":")
-        if name not in SETTINGS_ONLY:
-            names.append(name)
-        for kv in settings:
-            k, _, v = kv.partition("=")
-            params[f"{name}.{k}"] = v
-    return "+".join(names), params
+    filter are joined with ':' (``motion:static_weight=0.2:blur=9``); ``+grid:max_width=0`` adds
+    a setting only. The same syntax ``make_smoother`` and ``--smooth`` take
+    (``streamseg.smooth.smoothers.split_spec``)."""
+    return split_spec(text)
 
 
 def run_smoother(variant: str, probs: list[np.ndarray], frames: list[np.ndarray]) -> list[np.ndarray]:
@@ -291,9 +281,12 @@ def time_smoothers(variants: list[str], repeats: int = 30) -> dict[str, float]:
         out[v] = {"wall_ms": 1000 * wall, "cpu_ms": 1000 * cpu}
         grid = getattr(sm, "grid_shape", None)
         gshape = grid(720, 1280) if grid is not None else None
-        if gshape is not None and gshape != (720, 1280):
-            # the probability already at grid size (what a model's native map gives; the caller upsamples once)
-            small = [cv2.resize(p, gshape[::-1], interpolation=cv2.INTER_AREA) for p in probs]
+        # the probability passed smaller than the frame, as issue 19 has it: at the grid size
+        # (classical methods) and as a model's native 256 x 256 map; the caller upsamples once
+        for key, shape in (("grid", gshape), ("map256", (256, 256))):
+            if shape is None or shape == (720, 1280):
+                continue
+            small = [cv2.resize(p, shape[::-1], interpolation=cv2.INTER_AREA) for p in probs]
             sm.reset()
             for i in range(3):
                 sm.update(small[i], frames[i])
@@ -304,7 +297,7 @@ def time_smoothers(variants: list[str], repeats: int = 30) -> dict[str, float]:
                     sm.update(small[i % 8], frames[i % 8])
                 wall = min(wall, (time.perf_counter() - t0) / repeats)
                 cpu = min(cpu, (time.process_time() - c0) / repeats)
-            out[v].update(grid=f"{gshape[1]}x{gshape[0]}", grid_wall_ms=1000 * wall, grid_cpu_ms=1000 * cpu)
+            out[v].update({key: f"{shape[1]}x{shape[0]}", f"{key}_wall_ms": 1000 * wall, f"{key}_cpu_ms": 1000 * cpu})
     return out
 
 
@@ -346,11 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     if clips is None:
         media = REPO.parent / "shared/media"
         clips = sorted(p for p in media.glob("*") if p.suffix in (".mp4", ".mkv", ".mov", ".avi")) if media.is_dir() else []
-    images = pick_images(args.data, args.images, args.seed) if args.data.is_dir() and args.images else []
-    print(f"# temporal benchmark: {len(images)} pseudo-videos x {args.frames} frames (max side {args.max_side}), "
-          f"{len(clips)} clips x <= {args.clip_frames} frames (max side {args.clip_max_side})")
     if args.real:
         clips = []  # the real-clip mode replaces the old clip table
+    images = pick_images(args.data, args.images, args.seed) if args.data.is_dir() and args.images else []
+    print(f"# temporal benchmark: {len(images)} pseudo-videos x {args.frames} frames (max side {args.max_side}), "
+          f"{len(clips)} clips x <= {args.clip_frames} frames (max side {args.clip_max_side})"
+          + (f", {len(args.real)} real clips x <= {args.real_frames or 'all'} frames (max side {args.real_max_side or 'as is'})" if args.real else ""))
     results: dict = {"pseudo": {}, "clips": {}, "real": {}, "timing_ms": {}}
     for name in filter(None, args.methods.split(",")):
         seg = create(name, MethodOptions(threads=args.threads))
@@ -409,11 +403,13 @@ def main(argv: list[str] | None = None) -> int:
         seg.close()
     if not args.no_timing:
         results["timing_ms"] = time_smoothers(variants)
-        print("\n## smoother cost at 1280x720 (ms/frame; 'at grid': the probability passed at grid size)\n")
-        print("| smoother | wall ms/frame | CPU ms/frame | grid | wall ms at grid | CPU ms at grid |\n|---|---|---|---|---|---|")
+        print("\n## smoother cost per 1280x720 frame (ms; the probability at 1280x720, at the grid size, or a 256x256 model map)\n")
+        print("| smoother | wall ms | CPU ms | grid | wall ms at grid | CPU ms at grid | wall ms, 256x256 map | CPU ms, 256x256 map |")
+        print("|---|---|---|---|---|---|---|---|")
         for v, ms in results["timing_ms"].items():
             print(f"| {v} | {ms['wall_ms']:.2f} | {ms['cpu_ms']:.2f} | {ms.get('grid', '-')} | "
-                  f"{fmt(ms.get('grid_wall_ms', math.nan))} | {fmt(ms.get('grid_cpu_ms', math.nan))} |")
+                  f"{fmt(ms.get('grid_wall_ms', math.nan))} | {fmt(ms.get('grid_cpu_ms', math.nan))} | "
+                  f"{fmt(ms.get('map256_wall_ms', math.nan))} | {fmt(ms.get('map256_cpu_ms', math.nan))} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

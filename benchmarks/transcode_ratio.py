@@ -96,9 +96,6 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
     import streamseg
-    from streamseg import log
-
-    log.set_level("warning") if hasattr(log, "set_level") else None
     methods = args.method or ["dlmv"]
     clip = args.clip or demo_clip()
     extra = {}

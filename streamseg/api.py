@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from streamseg.errors import ConfigError, InputError
-from streamseg.pipeline.config import DEFAULT_METHOD, RunConfig
+from streamseg.pipeline.config import DEFAULT_METHOD, RunConfig  # noqa: F401 - DEFAULT_METHOD: the model used when none is named
 
 PathLike = str | Path
 
@@ -109,7 +109,7 @@ def process_video(
     codec: str = "libx264",
     crf: int = 20,
     bitrate: str | None = None,
-    preset: str = "veryfast",
+    preset: str | None = None,
     overwrite: bool = False,
     progress: bool = False,
     sinks: Sequence[Any] = (),
@@ -137,7 +137,8 @@ def process_video(
         smooth: ``none``, ``ema``, ``uncertainty``, ``motion``, ``hysteresis`` or ``a+b``;
             ``None`` = the default for the method's kind.
         threshold, config, smooth_params, rois, hands, roi_options: see :class:`~streamseg.pipeline.RunConfig`.
-        codec, crf, bitrate, preset: encoder settings. overwrite: replace existing outputs.
+        codec, crf, bitrate, preset: encoder settings (``preset=None``: ``ultrafast`` for mask
+            videos, ``veryfast`` for the others; see docs/speed.md). overwrite: replace existing outputs.
         progress: a progress bar on stderr. sinks: more :class:`~streamseg.sinks.base.Sink` objects.
         feather, strength, overlay_color, overlay_alpha, outline: effect settings
             (:func:`streamseg.pipeline.outputs.effect_params`; ``None`` = default).
@@ -242,6 +243,7 @@ def process_live(
     alert_above: float | None = None,
     virtual_cam: bool = False,
     virtual_cam_device: str | None = None,
+    virtual_cam_backend: str | None = None,
     status: bool | None = None,
     status_interval: float = 10.0,
     **options: Any,
@@ -259,7 +261,8 @@ def process_live(
         feather, strength, overlay_color, overlay_alpha, outline, hud, stats_csv, alert_above:
             as for :func:`process_video` (``hud``: burnt into the recording).
         virtual_cam: send the output to a virtual camera (pyvirtualcam, ``streamseg[virtualcam]``);
-            ``virtual_cam_device``: e.g. ``/dev/video10``.
+            ``virtual_cam_device``: e.g. ``/dev/video10``; ``virtual_cam_backend``: a pyvirtualcam
+            backend name (``v4l2loopback``, ``obs``, ``unitycapture``; default: the platform's).
         status: the status line on stderr (fps, latency, dropped frames, reconnects); ``None`` =
             when there is no window. Refreshed each second on a terminal, else one line every
             ``status_interval`` seconds.
@@ -321,7 +324,8 @@ def process_live(
             roi_sinks=roi_sinks, sinks=[*sinks, *extra], max_frames=max_frames, duration_s=duration, stop=stop,
             renderers=out.renderers(types, params, person_of), hud=hud,
             status=(not show) if status is None else status, status_interval=status_interval,
-            virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device, background=params.background,
+            virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device,
+            virtual_cam_backend=virtual_cam_backend, background=params.background,
         )
     finally:
         out.close_all(extra)
@@ -363,26 +367,58 @@ def process_images(
     """
     from streamseg import log
     from streamseg.capture.image import expand_inputs
-    from streamseg.errors import IncompleteError
+    from streamseg.errors import IncompleteError, OutputError
     from streamseg.pipeline import outputs as out
     from streamseg.pipeline.image_run import run_images
     from streamseg.sinks.images import ImageFileSink
 
     types = out.check_output_types(output_types, extra=("prob",))
     params = out.effect_params(feather, strength, overlay_color, overlay_alpha, outline)
+    cfg = RunConfig.make(method=method, threshold=threshold, **options)
     items = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
     files = expand_inputs(items)
-    cfg = RunConfig.make(method=method, threshold=threshold, **options)
+    sink = ImageFileSink(Path(out_dir) if out_dir else None, types, overwrite)
+    files = _without_own_outputs(files, items, sink)
+    if not overwrite:
+        existing = [p for f in files for p in sink.output_paths(f) if p.exists()]
+        if existing:
+            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+            raise OutputError(f"output exists: {existing[0]}{more} (use --overwrite to replace them)")
     person_of = out.person_segmenter(types, provider=cfg.provider, threads=cfg.threads)
     seg, _ = _build(cfg, log_method=True)
     report = run_images(
-        files, seg, cfg.threshold, sinks=[ImageFileSink(Path(out_dir) if out_dir else None, types, overwrite)],
+        files, seg, cfg.threshold, sinks=[sink],
         renderers=out.renderers([t for t in types if t != "mask"], params, person_of),
     )
     log.info(f"{report.done} of {len(files)} images done, {report.written} files written")
+    if report.output_failed:
+        raise OutputError(f"{report.output_failed} of {len(files)} images could not be written: {report.errors[0]}")
     if report.failed:
-        raise IncompleteError(f"{report.failed} of {len(files)} images failed")
+        raise IncompleteError(f"{report.failed} of {len(files)} images could not be read: {report.errors[0]}")
     return report
+
+
+def _without_own_outputs(files: list[Path], items: Sequence[str], sink) -> list[Path]:
+    """Drop, from what folders and globs found, the files a run like this one writes
+    (``<stem>_<type>.png`` in the output folder), so a second run does not segment its own
+    masks; files named one by one are kept."""
+    from streamseg import log
+    from streamseg.sinks.images import IMAGE_OUTPUT_TYPES
+
+    named = {Path(i).resolve() for i in items if Path(i).is_file()}
+    suffixes = tuple(f"_{t}" for t in IMAGE_OUTPUT_TYPES)
+    kept = []
+    for f in files:
+        folder = sink.folder if sink.folder is not None else f.parent
+        own = f.suffix.lower() == ".png" and f.stem.endswith(suffixes) and folder.resolve() == f.parent.resolve()
+        if own and f.resolve() not in named:
+            continue
+        kept.append(f)
+    if len(kept) < len(files):
+        log.info(f"skipped {len(files) - len(kept)} files named like this command's outputs (<stem>_<type>.png)")
+    if not kept:
+        raise InputError(f"no images left: every file found is named like an output of streamseg image ({', '.join(items)})")
+    return kept
 
 
 def process_batch(
@@ -404,7 +440,7 @@ def process_batch(
     codec: str = "libx264",
     crf: int = 20,
     bitrate: str | None = None,
-    preset: str = "veryfast",
+    preset: str | None = None,
     feather: float | None = None,
     strength: float | None = None,
     overlay_color: str | tuple[int, int, int] | None = None,

@@ -30,6 +30,7 @@ app = typer.Typer(
 #: command name -> module under streamseg.commands
 COMMANDS: dict[str, str] = {
     "video": "video",
+    "batch": "batch",
     "webcam": "webcam",
     "image": "image",
     "methods": "methods",
@@ -104,7 +105,27 @@ def _command():
                 if param.metavar is None:
                     param.metavar = ""
         groups += list(getattr(group, "commands", {}).values())
+        group.get_help_option = _without_metavar(group.get_help_option)
     return cmd, flags
+
+
+def _without_metavar(get_help_option):
+    def wrapped(ctx):
+        opt = get_help_option(ctx)
+        if opt is not None and getattr(opt, "metavar", None) is None:
+            opt.metavar = ""
+        return opt
+
+    return wrapped
+
+
+def _click_errors():
+    """The exceptions module of the click that typer runs on (typer may bundle its own)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
 
 
 def _check_flag_values(argv: list[str], flags: set[str]) -> None:
@@ -126,7 +147,17 @@ def main() -> None:
     try:
         cmd, flags = _command()
         _check_flag_values(sys.argv[1:], flags)
-        cmd()
+        try:
+            code = cmd(standalone_mode=False)
+        except _click_errors().ClickException as exc:  # a usage error: one line, not a box
+            if exc.format_message().strip() and type(exc).__name__ != "NoArgsIsHelpError":
+                sub = next((a for a in sys.argv[1:] if a in COMMANDS), None)
+                log.error(f"{exc.format_message()} (see streamseg {sub + ' ' if sub else ''}--help)")
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            raise KeyboardInterrupt from None
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except StreamsegError as exc:
         log.error(str(exc))
         sys.exit(exc.exit_code)

@@ -34,12 +34,13 @@ def escape(msg: str) -> str:
 
 #: lines that libraries write straight to file descriptor 2 (not through Python): glog/absl
 #: (``W0000 00:00:…``), TFLite (``INFO: Created TensorFlow Lite…``), FFmpeg (``[tcp @ 0x…]``),
-#: OpenCV (``[ WARN:0@0.04]``, ``[ERROR:0@0.6]``)
+#: OpenCV (``[ WARN:0@0.04]``, ``[ERROR:0@0.6]``), libpng and libjpeg inside OpenCV
 LIBRARY_LINE = (
     r"^(?:[IWEF]\d{4} \d\d:\d\d:\d\d"
     r"|INFO: |WARNING: All log messages before absl"
     r"|\[[\w\s./:-]+ @ (?:0x)?[0-9a-fA-F]+\]"
-    r"|\[ ?(?:WARN|ERROR|INFO|DEBUG|FATAL):\d+@)"
+    r"|\[ ?(?:WARN|ERROR|INFO|DEBUG|FATAL):\d+@"
+    r"|libpng (?:warning|error): |Corrupt JPEG data: |Premature end of JPEG file)"
 )
 
 _quiet = False

@@ -25,3 +25,14 @@ def mediapipe_missing() -> str | None:
     if sys.version_info >= (3, 13):
         return f"needs mediapipe, which has no wheel for Python {py} (use Python 3.10-3.12)"
     return "needs mediapipe, which is not installed: pip install 'mediapipe>=0.10.14,<=0.10.21'"
+
+
+def require_torch(message: str) -> None:
+    """Raise :class:`~streamseg.errors.MethodError` with ``message`` when PyTorch (the ``train``
+    extra) is not installed; the training and export entry points call it before importing torch."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        from streamseg.errors import MethodError
+
+        raise MethodError(message) from None

@@ -12,7 +12,10 @@ from streamseg.smooth import DEFAULT_SMOOTH, NAMES, Smoother, make_smoother, par
 from streamseg.smooth.config import load_settings
 
 H, W = 48, 64
-SPECS = list(dict.fromkeys(["none", "ema", "uncertainty", "motion", "hysteresis", "ema+hysteresis", "uncertainty+hysteresis", "motion+hysteresis", "uncertainty+motion", DEFAULT_SMOOTH]))
+SPECS = list(dict.fromkeys([
+    "none", "ema", "uncertainty", "motion", "hysteresis", "ema+hysteresis", "uncertainty+hysteresis", "motion+hysteresis",
+    "uncertainty+motion", "still", "still:static_weight=0.05:hold=0:blur=5", DEFAULT_SMOOTH,
+]))  # fmt: skip
 BACKENDS = ["numpy", "numba"]
 
 
@@ -99,9 +102,15 @@ def test_step_without_picture_change_lag_matches_the_stated_formula(backend: str
     assert step_lag_frames("ema", False, backend, {"alpha": 0.2}) == math.ceil(math.log(0.5) / math.log(0.8)) - 1
     assert step_lag_frames("none", False, backend) == 0
     # the defaults (static_weight 0.25, t_high 0.65): the stated worst cases
-    assert DEFAULT_SMOOTH == "motion"
+    assert DEFAULT_SMOOTH == "still"
     assert step_lag_frames("motion", False, backend) == 2
     assert step_lag_frames("motion+hysteresis", False, backend) == 3
+    # still: the band where the picture is still -> as motion+hysteresis; its picture-change case is 0
+    for w in (0.25, 0.05):
+        want = math.ceil(math.log(1 - 0.65) / math.log(1 - w)) - 1
+        assert step_lag_frames(f"still:static_weight={w}:hold=0", False, backend, n=40) == want
+        assert step_lag_frames(f"still:static_weight={w}:hold=0", True, backend) == 0
+    assert step_lag_frames("still", False, backend) == 3
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -231,8 +240,8 @@ def test_flow_follows_a_pan() -> None:
 
 def test_bad_inputs_raise_value_error() -> None:
     sm = make_smoother("motion")
-    with pytest.raises(ValueError, match="sizes differ"):
-        sm.update(np.zeros((H, W), np.float32), np.zeros((H, W + 1, 3), np.uint8))
+    with pytest.raises(ValueError, match="sizes differ"):  # a probability may be smaller than the frame, not larger
+        sm.update(np.zeros((H, W), np.float32), np.zeros((H, W - 1, 3), np.uint8))
     with pytest.raises(ValueError, match="needs the frame"):
         sm.update(np.zeros((H, W), np.float32), None)
     with pytest.raises(ValueError, match="BGR uint8"):
@@ -244,8 +253,13 @@ def test_spec_parsing() -> None:
     assert parse_spec(" Hysteresis + MOTION ") == (("motion",), True)
     assert parse_spec("none+hysteresis") == ((), True)
     assert make_smoother("hysteresis+motion").spec == "motion+hysteresis"
-    assert set(NAMES) == {"none", "ema", "uncertainty", "motion", "hysteresis"}
-    for bad, msg in (("median", "unknown smoother 'median'"), ("", "needs a smoother"), ("ema+ema", "twice"), ("none+ema", "joins 'none'")):
+    assert set(NAMES) == {"none", "ema", "uncertainty", "motion", "still", "hysteresis"}
+    assert parse_spec("still") == (("still",), True)  # still implies its gated hysteresis
+    assert parse_spec("still:hold=3+uncertainty") == (("uncertainty", "still"), True)
+    for bad, msg in (
+        ("median", "unknown smoother 'median'"), ("", "needs a smoother"), ("ema+ema", "twice"), ("none+ema", "joins 'none'"),
+        ("still+motion", "already contains 'motion'"), ("still:hold", "key=value"), ("still:bogus=1", "still.bogus"),
+    ):  # fmt: skip
         with pytest.raises(ConfigError, match=msg):
             make_smoother(bad)
 

@@ -99,8 +99,9 @@ def print_summary(report: BatchReport, console, max_rows: int = 20) -> None:
         table.add_column(col, justify="right" if col in ("frames", "s", "fps") else "left", overflow="fold")
     colours = {"done": "green", "skipped": "dim", "failed": "red", "interrupted": "yellow"}
     for f in rows:
+        shown = os.path.relpath(f.input) if not os.path.relpath(f.input).startswith("..") else f.input
         table.add_row(
-            f.input, f"[{colours.get(f.status, 'white')}]{f.status}[/]", "" if f.frames is None else str(f.frames),
+            shown, f"[{colours.get(f.status, 'white')}]{f.status}[/]", "" if f.frames is None else str(f.frames),
             "" if f.seconds is None else f"{f.seconds:.1f}", "" if f.fps is None else f"{f.fps:.1f}",
             (f.error or "").replace("[", "\\["),
         )

@@ -12,12 +12,14 @@ one worker, this process.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
+import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from streamseg import log
 from streamseg.batch.inputs import Job, is_up_to_date
@@ -103,6 +105,23 @@ def init_ray(address: str | None, num_cpus: int) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM acts like Ctrl-C while Ray starts (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(_signum, _frame):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _fail_start(info: dict[str, Any]) -> StreamsegError:
     exc = StreamsegError(info.get("error") or "the workers could not start")
     exc.exit_code = int(info.get("exit_code") or 2)
@@ -113,7 +132,9 @@ def _discard_partials(job: Job) -> None:
     from streamseg.sinks.output_path import discard, partial_path
 
     for p in job.all_outputs():
-        discard(partial_path(Path(p)))
+        tmp = partial_path(Path(p))
+        discard(tmp)
+        discard(tmp.with_name(tmp.name + ".lock"))  # its writer is dead, so is its flock
 
 
 class _Run:
@@ -384,25 +405,28 @@ def run_batch(
     cpus = cpu_count()
     n_workers, per = plan_workers(workers, cfg.threads, cpus)
     use_ray = bool(ray_address) or min(n_workers, len(todo)) > 1  # one file (or worker): no Ray needed
-    owned = False
+    owned = False  # whether this run starts Ray (then it also shuts it down)
     if todo and use_ray:
-        import_ray()  # the one-line hint before anything starts
-        if ray_address:
-            owned = init_ray(ray_address, cpus)
-            import ray
-
-            cluster = int(ray.cluster_resources().get("CPU", 0)) or cpus
-            n_workers, per = plan_workers(workers, cfg.threads, cluster)
-        n_workers = max(1, min(n_workers, len(todo)))
-        if not ray_address:
-            owned = init_ray(None, max(cpus, n_workers * per))
-    cfg = cfg.with_(threads=cfg.threads or per)
+        owned = not import_ray().is_initialized()  # the one-line hint before anything starts
+    n_workers = max(1, min(n_workers, len(todo))) if use_ray else 1
     if not use_ray:
-        n_workers = 1
+        per = cfg.threads or cpus
     report.workers = n_workers if todo else 0
     report.backend = ("ray " + ray_address if ray_address else "local ray") if use_ray else "in-process"
     run = _Run(todo, results, BatchProgress(console, len(todo), sum(j.frames or 0 for j in todo) or None, enabled=progress and bool(todo)), on_event)
     try:
+        if todo and use_ray:
+            with _sigterm_interrupts():
+                if ray_address:
+                    init_ray(ray_address, cpus)
+                    import ray
+
+                    cluster = int(ray.cluster_resources().get("CPU", 0)) or cpus
+                    n_workers, per = plan_workers(workers, cfg.threads, cluster)
+                    n_workers = report.workers = max(1, min(n_workers, len(todo)))
+                else:
+                    init_ray(None, max(cpus, n_workers * per))
+        cfg = cfg.with_(threads=cfg.threads or per)
         if todo:
             if progress:
                 log.info(f"starting {n_workers} worker{'s' if n_workers != 1 else ''} ({report.backend}, {per} thread{'s' if per != 1 else ''} each)")
@@ -420,8 +444,9 @@ def run_batch(
         if owned:
             import ray
 
-            with quiet_log():
-                ray.shutdown()
+            if ray.is_initialized():
+                with quiet_log():
+                    ray.shutdown()
         try:
             report.write(out_dir / REPORT_NAME)
         except OSError as exc:

@@ -112,7 +112,7 @@ class FileWorker:
     def process(self, job: Any) -> dict[str, Any]:
         """Segment one file into its outputs; returns ``status`` (done, failed, interrupted),
         ``frames``, ``seconds``, ``error``, ``pid``."""
-        from streamseg.pipeline import outputs as out
+        from streamseg.pipeline import outputs as output_kinds
         from streamseg.pipeline.config import build_rois
         from streamseg.pipeline.file_run import process_video_file
         from streamseg.sinks.encoder import EncoderSettings
@@ -134,20 +134,21 @@ class FileWorker:
             if self._error is not None:
                 raise StreamsegError(self._error)
             inp = Path(job.input)
-            outputs = {t: prepare_output(Path(p), overwrite=True, inputs=(inp,)) for t, p in job.outputs.items()}
+            with quiet_log():
+                outputs = {t: prepare_output(Path(p), overwrite=True, inputs=(inp,)) for t, p in job.outputs.items()}
+                roi_stage = roi_sinks = None
+                if rois_tmp is not None:
+                    prepare_output(Path(job.rois), overwrite=True, inputs=(inp,))
+                    roi_stage, roi_sinks = build_rois(self.cfg.with_(rois=[f"jsonl:{rois_tmp}"]), source=str(inp))
             self.seg.reset()
             if self.smoother is not None:
                 self.smoother.reset()
-            roi_stage = roi_sinks = None
-            if rois_tmp is not None:
-                prepare_output(Path(job.rois), overwrite=True, inputs=(inp,))
-                roi_stage, roi_sinks = build_rois(self.cfg.with_(rois=[f"jsonl:{rois_tmp}"]), source=str(inp))
             with quiet_log():
                 report = process_video_file(
                     inp, outputs, self.seg, smoother=self.smoother, threshold=self.cfg.threshold,
                     settings=EncoderSettings(**self.settings), roi_stage=roi_stage, roi_sinks=roi_sinks,
                     batch=self.cfg.batch, progress=False, stop=self._stop, sinks=[_Counter(self)],
-                    renderers=out.renderers(list(outputs), self.params, self.person_of), hud=self.hud,
+                    renderers=output_kinds.renderers(list(outputs), self.params, self.person_of), hud=self.hud,
                 )
             if rois_tmp is not None:
                 commit(rois_tmp, Path(job.rois))
@@ -161,5 +162,12 @@ class FileWorker:
         finally:
             if rois_tmp is not None and out["status"] != "done":
                 discard(rois_tmp)
+            if out["status"] != "done":  # a kept .partial must not keep its lock file after this job
+                from streamseg.sinks import output_path
+
+                release = getattr(output_path, "release_lock", None)
+                for p in job.all_outputs() if release is not None else ():
+                    with contextlib.suppress(Exception):
+                        release(Path(p))
             out["seconds"] = time.perf_counter() - t0
         return out

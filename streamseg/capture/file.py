@@ -42,11 +42,50 @@ def check_input_file(path: Path) -> Path:
     return path
 
 
+def mp4_without_index(path: Path) -> bool:
+    """True for an MP4/MOV file (``ftyp`` first) whose top-level boxes hold no ``moov`` (the
+    index, written last): a recording cut off before it was finished."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            offset, types = 0, []
+            while offset + 8 <= size and len(types) < 10000:
+                fh.seek(offset)
+                head = fh.read(16)
+                box_size, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if box_size == 1 and len(head) == 16:
+                    box_size = int.from_bytes(head[8:16], "big")
+                elif box_size == 0:
+                    box_size = size - offset
+                if box_size < 8:
+                    break
+                types.append(kind)
+                offset += box_size
+    except OSError:
+        return False
+    return bool(types) and types[0] == b"ftyp" and b"moov" not in types
+
+
 def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r")
     except av.error.FFmpegError as exc:
+        if mp4_without_index(path):
+            raise InputError(
+                f"{path} has no index (no moov box): the recording was probably cut off while it was being "
+                "written (crash, power loss, full disk) and cannot be read as it is"
+            ) from None
         raise InputError(f"cannot open {path} as a video: {exc.strerror or exc}") from None
+
+
+def _decoder_threads(stream: av.video.stream.VideoStream) -> None:
+    """Frame/slice threading with the decode share of the cores (:func:`streamseg.threads.plan`)."""
+    from streamseg.threads import plan
+
+    n = plan().decode
+    stream.thread_type = "AUTO"
+    if n > 0:
+        stream.codec_context.thread_count = n
 
 
 def _rate(stream: av.video.stream.VideoStream) -> Fraction:
@@ -123,7 +162,7 @@ class FileSource:
             self._container.close()
             raise
         self._stream = self._container.streams.video[0]
-        self._stream.thread_type = "AUTO"
+        _decoder_threads(self._stream)
         self.info.rotation = self._probe_rotation()
         if self.info.rotation in (90, 270):
             self.info.width, self.info.height = self.info.height, self.info.width
@@ -132,6 +171,8 @@ class FileSource:
         self._thread: threading.Thread | None = None
         self.decoded = 0
         self._last_time: float | None = None
+        #: times a frame's timestamp went back (after the iteration)
+        self.backwards = 0
         self.errors = 0
         self.decode_seconds = 0.0
         self.error_messages: list[str] = []
@@ -153,7 +194,7 @@ class FileSource:
             self._container.close()
             self._container = _open(self.path)
             self._stream = self._container.streams.video[0]
-            self._stream.thread_type = "AUTO"
+            _decoder_threads(self._stream)
         # PyAV reports the counter-clockwise angle of the display matrix; we rotate clockwise.
         return (-rot) % 360
 
@@ -164,6 +205,8 @@ class FileSource:
         and the declared duration, in frames (0 when the container says neither)."""
         if self.info.frame_count_exact and self.info.frame_count is not None:
             return max(0, self.info.frame_count - self.decoded)
+        if self.backwards:  # timestamps that jump back (a restarted stream): the duration says nothing
+            return 0
         if self.info.duration and self._last_time is not None:
             start = float(self._stream.start_time * self._stream.time_base) if self._stream.start_time else 0.0
             missing = self.info.duration + start - (self._last_time + 1 / float(self.info.fps))
@@ -203,6 +246,8 @@ class FileSource:
                     t = float(pts * tb) if pts is not None and tb else self.decoded / float(fps)
                     item = Frame(image=img, index=self.decoded, time=t, pts=pts, captured_at=time.perf_counter())
                     self.decoded += 1
+                    if self._last_time is not None and t < self._last_time:
+                        self.backwards += 1
                     self._last_time = t
                     while not self._stop.is_set():
                         try:

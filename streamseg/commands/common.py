@@ -17,7 +17,7 @@ MethodOpt = Annotated[
         "A method you name that cannot run is an error (see --fallback); the default falls back to ellipse-diag with a warning.",
     ),
 ]
-ProviderOpt = Annotated[str, typer.Option("--provider", help="ONNX Runtime provider: auto, cuda, cuda:N, tensorrt or cpu.")]
+ProviderOpt = Annotated[str, typer.Option("--provider", help="ONNX Runtime provider: auto, cuda, cuda:N, tensorrt, coreml (macOS), dml or dml:N (Windows DirectML), or cpu.")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="Inference threads (0 = library default).")]
 SizeOpt = Annotated[Optional[int], typer.Option("--size", min=16, help="Model input size for models with a dynamic size.")]
 StrictOpt = Annotated[

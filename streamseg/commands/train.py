@@ -40,33 +40,12 @@ def command(
 
         streamseg train --arch u2netp --data ../shared/data/skin --size 192 --epochs 5 --out runs/u2
     """
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        from streamseg.errors import MethodError
+    from streamseg.optional import require_torch
 
-        raise MethodError("training needs PyTorch: pip install 'streamseg[train]'") from None
-    from streamseg.errors import ConfigError
-    from streamseg.train.config import TrainConfig
-    from streamseg.train.trainer import train
+    require_torch("training needs PyTorch: pip install 'streamseg[train]'")
+    from streamseg.train.trainer import config_from_options, train_run
 
-    cfg = TrainConfig.load(config) if config else TrainConfig()
-    overrides = {"arch": arch, "size": size, "epochs": epochs, "batch": batch, "epoch_size": epoch_size, "threads": threads}
-    for k, v in overrides.items():
-        if v is not None:
-            setattr(cfg, k, v)
-    if data is not None:
-        cfg.data = str(data)
-    if not cfg.data:
-        raise ConfigError("data: give --data DIR (or 'data' in the config)")
-    if size is not None and config is None:
-        cfg.progressive = []
-    cfg.check()
-    if resume is None and not force and (out / "last.pt").exists():
-        from streamseg.errors import OutputError
-
-        raise OutputError(f"{out} already holds a run (last.pt); use --resume {out / 'last.pt'}, another --out, or --force")
-    summary = train(cfg, cfg.data, out, resume=resume, max_steps=max_steps, init=init)
-    from streamseg import log
-
-    log.info(f"best val mIoU {summary['best_miou']:.4f} at epoch {summary['best_epoch']}; checkpoints in {out}")
+    cfg = config_from_options(
+        config, arch=arch, data=data, size=size, epochs=epochs, batch=batch, epoch_size=epoch_size, threads=threads
+    )
+    train_run(cfg, out, resume=resume, init=init, max_steps=max_steps, force=force)

@@ -60,7 +60,7 @@ def command(
     codec: Annotated[str, typer.Option("--codec", help="Video encoder (FFmpeg name); for -T alpha to .mov, prores_aw is ~3x faster than the default prores_ks.")] = "libx264",
     crf: Annotated[int, typer.Option("--crf", min=0, max=51, help="Constant rate factor for x264/x265 (lower = better).")] = 20,
     bitrate: Annotated[Optional[str], typer.Option("--bitrate", help="Target bitrate instead of CRF, e.g. 4M.")] = None,
-    preset: Annotated[str, typer.Option("--preset", help="Encoder speed preset.")] = "veryfast",
+    preset: Annotated[Optional[str], typer.Option("--preset", help="x264 speed preset (default: ultrafast for mask videos, veryfast for the others; docs/speed.md).", show_default=False)] = None,
     provider: ProviderOpt = "auto",
     threads: ThreadsOpt = 0,
     size: SizeOpt = None,

@@ -37,7 +37,7 @@ from streamseg.commands.common import (
 
 
 def command(
-    source: Annotated[str, typer.Option("--source", "-s", help="Camera index, /dev/videoN, or rtsp:// / http:// URL.")] = "0",
+    source: Annotated[str, typer.Option("--source", "-s", help="Camera index, /dev/videoN, rtsp:// / http:// URL, or a video file (played once at its own rate; see --loop).")] = "0",
     method: MethodOpt = None,
     show: Annotated[bool, typer.Option("--show/--no-show", help="Show the live window (q or Esc quits).")] = True,
     record: Annotated[Optional[Path], typer.Option("--record", "-r", help="Record the output to this video file.")] = None,

@@ -230,8 +230,8 @@ class RunConfig:
         from streamseg.segment.providers import parse_provider
 
         parse_provider(self.provider)  # a bad value is an error before anything loads
-        if self.smooth is not None:
-            build_smoother(self, kind="model")
+        if self.smooth is not None or self.smooth_params:
+            build_smoother(self, kind="model")  # settings are checked whatever the default smoother
         if self.rois or self.hands or self.roi_options:
             from streamseg.rois import RoiOptions
 

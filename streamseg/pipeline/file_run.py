@@ -148,7 +148,9 @@ def process_video_file(
             )
         if roi_stage is not None:
             roi_stage.warmup(info.height, info.width)
-        processor = Processor(segmenter, smoother, threshold, output_types=tuple(outputs), roi_stage=roi_stage, renderers=render)
+        # a grey mask video needs no rendered picture (its sink encodes the mask itself)
+        rendered = tuple(t for t in outputs if not getattr(videos[t], "grey", False))
+        processor = Processor(segmenter, smoother, threshold, output_types=rendered, roi_stage=roi_stage, renderers=render)
         all_sinks: list[Any] = [*videos.values()]
         if roi_sinks is not None:
             all_sinks.append(roi_sinks)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from streamseg import log
-from streamseg.errors import StreamsegError
+from streamseg.errors import OutputError, StreamsegError
 from streamseg.frames import Frame
 from streamseg.pipeline.processor import Processor
 from streamseg.segment.base import Segmenter
@@ -31,6 +31,8 @@ class ImagesReport:
 
     done: int = 0
     failed: int = 0
+    #: of ``failed``, the images whose outputs could not be written (the rest could not be read)
+    output_failed: int = 0
     written: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -49,7 +51,7 @@ def run_images(
     the sinks, so ``result.picture(t)`` finds them (``alpha`` is BGRA, written as an RGBA PNG).
 
     Temporal state is reset before every image (each is a new source). Errors of one image
-    (unreadable, unwritable output) are logged and counted; the run goes on.
+    (unreadable, unwritable output) are counted, and logged as warnings when there are several images; the run goes on.
     """
     from streamseg.capture.image import read_image
 
@@ -65,8 +67,10 @@ def run_images(
             report.done += 1
         except StreamsegError as exc:
             report.failed += 1
+            report.output_failed += isinstance(exc, OutputError)
             report.errors.append(str(exc))
-            log.error(str(exc))
+            if len(paths) > 1:  # the run's one error line names the first; each is listed as it happens
+                log.warn(f"{exc} (skipped)")
     report.written = sum(getattr(s, "written", 0) for s in sinks)
     for sink in sinks:
         sink.close()

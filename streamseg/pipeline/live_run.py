@@ -105,6 +105,7 @@ def live_run(
     status_interval: float = 10.0,
     virtual_cam: bool = False,
     virtual_cam_device: str | None = None,
+    virtual_cam_backend: str | None = None,
     background: tuple[int, int, int] | None = None,
 ) -> RunReport:
     """Open ``source`` (a :class:`~streamseg.capture.live.LiveSource`), assemble the sinks and run
@@ -124,7 +125,7 @@ def live_run(
         hud: burn the HUD (method, fps, latency, skin fraction) into the recording.
         status: a :class:`~streamseg.sinks.status.StatusLine` on stderr (each second on a
             terminal, else every ``status_interval`` seconds).
-        virtual_cam, virtual_cam_device: send the output to a virtual camera (opened here, at the
+        virtual_cam, virtual_cam_device, virtual_cam_backend: send the output to a virtual camera (opened here, at the
             output's size and the source's fps, so a missing backend fails before the first frame);
             ``background``: BGR colour an alpha output is composited over there (default black).
 
@@ -165,6 +166,7 @@ def live_run(
             w, h = output_size(output_type, info.width, info.height)
             cam = VirtualCamera(
                 max(2, w - w % 2), max(2, h - h % 2), float(info.fps or 30), device=virtual_cam_device,
+                backend=virtual_cam_backend,
                 background=background or (0, 0, 0),
             )
             owned.append(VirtualCamSink(render[output_type], open_camera=lambda *_: cam))

@@ -235,10 +235,24 @@ def open_video_sink(
             codec=codec if codec and codec != "libx264" else None,
         )
     else:
-        from streamseg.sinks.encoder import VideoEncoder
+        from streamseg.sinks.encoder import EncoderSettings, VideoEncoder
 
+        settings = (settings or EncoderSettings()).for_output(output_type)
         writer = VideoEncoder(path, w, h, fps, time_base=time_base, settings=settings, audio_from=audio_from)
+        if output_type == "mask" and hud is None and writer.takes_grey:
+            # the bool mask itself becomes the luma plane: no BGR picture, no colour conversion
+            sink = RenderedVideoSink(writer, mask_luma, use_pts=use_pts)
+            sink.grey = True  # type: ignore[attr-defined]
+            return sink
     return RenderedVideoSink(writer, render, use_pts=use_pts, hud=hud)
+
+
+def mask_luma(result: Any) -> np.ndarray:
+    """The skin mask of ``result`` as bool (H, W), what a grey mask video encodes."""
+    from streamseg.effects.mask import binary
+
+    m = result.mask
+    return m if m.dtype == np.bool_ else binary(m).view(np.bool_)
 
 
 def stats_sinks(

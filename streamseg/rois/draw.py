@@ -51,6 +51,7 @@ def draw_rois(image: np.ndarray, message: dict[str, Any] | None) -> None:
     sx, sy = w / max(mw, 1), h / max(mh, 1)
     thick = max(1, round(min(h, w) / 360))
     font = 0.4 * max(min(h, w) / 480, 0.6)
+    labels: list[tuple[dict[str, Any], tuple, tuple[int, int], tuple[int, int]]] = []
     for r in message["regions"]:
         colour = COLOURS.get(r.get("label"), (200, 200, 200))
         x, y, bw, bh = r["box"]
@@ -70,11 +71,51 @@ def draw_rois(image: np.ndarray, message: dict[str, Any] | None) -> None:
             )
         for px, py, _ in r.get("landmarks", ()):
             cv2.circle(image, (int(px * sx), int(py * sy)), thick + 2, colour, -1, cv2.LINE_AA)
+        labels.append((r, colour, p0, p1))
+    # labels last, faces first, each where it overlaps no label already placed
+    placed: list[tuple[int, int, int, int]] = []
+    for r, colour, p0, p1 in sorted(labels, key=lambda item: LABEL_ORDER.get(item[0].get("label"), 9)):
         text = _label_text(r)
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font, 1)
-        ty = p0[1] - 4 if p0[1] - th - 6 >= 0 else p0[1] + th + 4
-        cv2.rectangle(image, (p0[0], ty - th - 3), (p0[0] + tw + 4, ty + base - 1), colour, -1)
-        cv2.putText(image, text, (p0[0] + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), 1, cv2.LINE_AA)
+        lx, ly = place_label((p0[0], p0[1], p1[0], p1[1]), (tw + 4, th + base + 4), (w, h), placed)
+        placed.append((lx, ly, lx + tw + 4, ly + th + base + 4))
+        cv2.rectangle(image, (lx, ly), (lx + tw + 4, ly + th + base + 3), colour, -1)
+        cv2.putText(image, text, (lx + 2, ly + th + 2), cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), 1, cv2.LINE_AA)
+
+
+#: which labels get the best place first
+LABEL_ORDER = {"face": 0, "hand": 1, "skin": 2}
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def place_label(
+    box: tuple[int, int, int, int], size: tuple[int, int], frame: tuple[int, int], placed: list[tuple[int, int, int, int]]
+) -> tuple[int, int]:
+    """Top-left corner of a ``size`` (w, h) label for ``box`` (x0, y0, x1, y1) inside ``frame``
+    (w, h) that overlaps none of the ``placed`` label rectangles: above the box, inside its
+    top, below it, inside its bottom, then further down in label steps.
+
+    >>> place_label((10, 30, 50, 60), (20, 10), (100, 100), [])
+    (10, 20)
+    >>> place_label((10, 30, 50, 60), (20, 10), (100, 100), [(10, 20, 30, 30)])
+    (10, 30)
+    """
+    (x0, y0, x1, y1), (lw, lh), (fw, fh) = box, size, frame
+    x = min(max(x0, 0), max(fw - lw, 0))
+    tops = [y0 - lh, y0, y1, y1 - lh]
+    tops += [y0 + k * lh for k in range(2, max(2, fh // max(lh, 1)) + 2)]
+    for y in tops:
+        y = min(max(y, 0), max(fh - lh, 0))
+        rect = (x, y, x + lw, y + lh)
+        if not any(_overlaps(rect, p) for p in placed):
+            return x, y
+    for y in range(0, max(fh - lh, 0) + 1, max(lh, 1)):  # anywhere in this column
+        if not any(_overlaps((x, y, x + lw, y + lh), p) for p in placed):
+            return x, y
+    return x, min(max(y0 - lh, 0), max(fh - lh, 0))
 
 
 def _dashed_rect(image: np.ndarray, p0: tuple[int, int], p1: tuple[int, int], colour: tuple, thick: int, dash: int = 8) -> None:

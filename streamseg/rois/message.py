@@ -121,5 +121,11 @@ def build_message(
         "wall_time": _r(_time.time(), 6),
         "size": [int(width), int(height)],
         "skin_fraction": _r(min(max(skin_fraction, 0.0), 1.0), 5),
-        "regions": [region_entry(tr, width, height, landmarks, contours) for tr in tracks],
+        "regions": [e for e in (region_entry(tr, width, height, landmarks, contours) for tr in tracks) if _visible(e)],
     }
+
+
+def _visible(entry: dict[str, Any]) -> bool:
+    """A region is reported only while its box has at least one pixel of width and height in
+    the frame (a predicted box that drifted out of the frame is not)."""
+    return entry["box"][2] >= 1.0 and entry["box"][3] >= 1.0

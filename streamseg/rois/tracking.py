@@ -183,9 +183,8 @@ class Tracker:
         self._last_t: float | None = None
 
     def reset(self) -> None:
-        """Drop every track (ids restart at 1)."""
+        """Drop every track. Ids are not reused: the next track gets the next id of the run."""
         self.tracks = []
-        self._next_id = 1
         self._last_t = None
 
     def _time(self, t: float) -> float:

@@ -410,11 +410,11 @@ class OnnxSegmenter(Segmenter):
     def _open(self) -> None:
         """Build the session on the first provider that really runs this model."""
         ort = self._ort
-        so = providers.session_options(self.options.threads)
         cands = providers.candidates(self.options.provider)  # ConfigError for an explicit provider that cannot run
         for i, (kind, dev) in enumerate(cands):
             last = i == len(cands) - 1
             wanted = providers.ORT_NAMES[kind]
+            so = providers.session_options(self.options.threads, kind)
             try:
                 with providers.quiet_ort():
                     sess = ort.InferenceSession(
@@ -503,13 +503,16 @@ class OnnxSegmenter(Segmenter):
             self._run_options.log_severity_level = 4  # a failed run is reported once, by us
         self._bound_input = None
         self._binding = None
+        self._out_bufs: dict[tuple, np.ndarray] = {}
+        self._bound_out: np.ndarray | None = None
         use_binding = self.options.extra.get("io_binding")
         if use_binding is None:
-            use_binding = self.provider != "CPUExecutionProvider"
+            use_binding = True  # every provider: host buffers on CPU/CoreML/DirectML, device buffers on CUDA
         if use_binding:
             self._binding = sess.io_binding()
-            self._binding_device = "cpu" if self.provider == "CPUExecutionProvider" else "cuda"
-            self._binding.bind_output(self.output_name, self._binding_device, self.device_id)
+            self._binding_device = "cuda" if self.provider in providers.CUDA_MEMORY else "cpu"
+            if self._binding_device != "cpu":
+                self._binding.bind_output(self.output_name, self._binding_device, self.device_id)
 
     def _input_hw(self, shape: list) -> tuple[int, int]:
         spec, name = self.spec, self.name
@@ -566,6 +569,8 @@ class OnnxSegmenter(Segmenter):
     def _infer(self, blob: np.ndarray) -> np.ndarray:
         if self._binding is None:
             return self.session.run([self.output_name], {self.input_name: blob}, self._run_options)[0]
+        if self._binding_device == "cpu":
+            return self._infer_host(blob)
         # I/O binding: the input lives on the device, updated in place (one host->device copy);
         # the output is allocated on the device and copied back once.
         if self._bound_input is None or tuple(self._bound_input.shape()) != blob.shape:
@@ -580,6 +585,27 @@ class OnnxSegmenter(Segmenter):
         self.session.run_with_iobinding(self._binding, self._run_options)
         self._binding.synchronize_outputs()
         return self._binding.copy_outputs_to_cpu()[0]
+
+    def _infer_host(self, blob: np.ndarray) -> np.ndarray:
+        """I/O binding in host memory: ORT reads the preprocessor's buffer and writes into one
+        output array per input shape, reused (valid until the next inference)."""
+        b = self._binding
+        b.bind_cpu_input(self.input_name, np.ascontiguousarray(blob))
+        out = self._out_bufs.get(blob.shape)
+        if out is None:
+            # first inference at this shape: let ORT allocate, then keep an array of that shape
+            b.bind_output(self.output_name, "cpu")
+            self.session.run_with_iobinding(b, self._run_options)
+            raw = b.copy_outputs_to_cpu()[0]
+            out = np.empty_like(raw)
+            self._out_bufs[blob.shape] = out
+            self._bound_out = None
+            return raw
+        if self._bound_out is not out:  # bind the output array of this shape (once per switch)
+            b.bind_ortvalue_output(self.output_name, self._ort.OrtValue.ortvalue_from_numpy(out))
+            self._bound_out = out
+        self.session.run_with_iobinding(b, self._run_options)
+        return out
 
     def postprocess(self, raw: np.ndarray, sizes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
         """Raw output -> one float32 (H, W) probability in [0, 1] per frame, at each frame's ``(H, W)``.
@@ -642,6 +668,8 @@ class OnnxSegmenter(Segmenter):
         """Drop the ORT session and device buffers."""
         self._binding = None
         self._bound_input = None
+        self._out_bufs = {}
+        self._bound_out = None
         self.session = None
 
     def close(self) -> None:

@@ -5,9 +5,11 @@
 So a provider counts as usable only when a session built with it reports it in
 ``get_providers()`` and runs one inference (:func:`probe`, on a tiny built-in graph, cached).
 
-User-facing names are ``auto``, ``cuda`` (or ``cuda:N`` for GPU N), ``tensorrt`` and ``cpu``;
-``auto`` = CUDA when it really works, else CPU. An explicit ``cuda``/``tensorrt`` that cannot
-run is a :class:`~streamseg.errors.ConfigError` (one line, never a silent CPU run).
+User-facing names are ``auto``, ``cuda`` (or ``cuda:N`` for GPU N), ``tensorrt``, ``coreml``
+(macOS: the CPU ``onnxruntime`` wheel has it), ``dml`` (or ``dml:N``; Windows DirectML, from the
+``onnxruntime-directml`` wheel) and ``cpu``; ``auto`` = CUDA when it really works, else CPU.
+An explicit provider that cannot run is a :class:`~streamseg.errors.ConfigError` (one line,
+never a silent CPU run).
 
 Example:
     >>> from streamseg.segment.providers import parse_provider
@@ -29,13 +31,26 @@ from typing import Any, Iterator
 from streamseg.errors import ConfigError, MethodError
 
 #: user-facing provider names
-CHOICES = ("auto", "cuda", "tensorrt", "cpu")
+CHOICES = ("auto", "cuda", "tensorrt", "coreml", "dml", "cpu")
 
 ORT_NAMES = {
     "cuda": "CUDAExecutionProvider",
     "tensorrt": "TensorrtExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+    "dml": "DmlExecutionProvider",
     "cpu": "CPUExecutionProvider",
 }
+#: kinds that take a device number (``cuda:1``, ``dml:1``)
+_WITH_DEVICE = ("cuda", "tensorrt", "dml")
+#: what to install for a kind this onnxruntime build lacks
+_INSTALL_HINT = {
+    "cuda": "install onnxruntime-gpu (Linux/Windows with an NVIDIA GPU)",
+    "tensorrt": "install onnxruntime-gpu and TensorRT",
+    "coreml": "CoreML comes with the onnxruntime wheel on macOS only",
+    "dml": "DirectML needs Windows and the onnxruntime-directml wheel (instead of onnxruntime/onnxruntime-gpu)",
+}
+#: providers whose I/O binding buffers live in CUDA memory; the others bind host memory
+CUDA_MEMORY = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
 _SHORT = {v: k for k, v in ORT_NAMES.items()}
 
 # A serialized ONNX graph y = x + x on a float32 (1, 4) tensor, used to test a provider
@@ -93,17 +108,16 @@ def quiet_ort() -> Iterator[None]:
 
 
 def parse_provider(value: str) -> tuple[str, int]:
-    """``"auto"|"cuda"|"cuda:N"|"tensorrt"|"cpu"`` (case-insensitive) -> ``(kind, device_id)``.
+    """``"auto"|"cuda"|"cuda:N"|"tensorrt"|"coreml"|"dml"|"dml:N"|"cpu"`` (case-insensitive) -> ``(kind, device_id)``.
 
     Raises:
         ConfigError: anything else (the message names ``--provider``).
     """
     text = str(value).strip().lower()
     kind, _, dev = text.partition(":")
-    if kind in ("gpu",):
-        kind = "cuda"
-    if kind not in CHOICES or (dev and (kind not in ("cuda", "tensorrt") or not dev.isdigit())):
-        raise ConfigError(f"--provider must be one of {', '.join(CHOICES)} (or cuda:N), got {value!r}")
+    kind = {"gpu": "cuda", "directml": "dml"}.get(kind, kind)
+    if kind not in CHOICES or (dev and (kind not in _WITH_DEVICE or not dev.isdigit())):
+        raise ConfigError(f"--provider must be one of {', '.join(CHOICES)} (or cuda:N, dml:N), got {value!r}")
     return kind, int(dev or 0)
 
 
@@ -133,20 +147,41 @@ def provider_args(kind: str, device_id: int = 0) -> list[tuple[str, dict[str, An
             "trt_engine_cache_path": str(trt_cache_dir()),
         }
         return [("TensorrtExecutionProvider", trt), cuda]
+    if kind == "coreml":
+        return [("CoreMLExecutionProvider", {})]
+    if kind == "dml":
+        return [("DmlExecutionProvider", {"device_id": device_id})]
     if kind == "cpu":
         return [("CPUExecutionProvider", {})]
     raise ConfigError(f"--provider must be one of {', '.join(CHOICES)}, got {kind!r}")
 
 
-def session_options(threads: int = 0) -> Any:
-    """``SessionOptions`` with all graph optimisations, sequential execution and ``threads`` intra-op threads (0 = ORT default)."""
+def session_options(threads: int = 0, kind: str = "cpu") -> Any:
+    """``SessionOptions`` with all graph optimisations, sequential execution and ``threads``
+    intra-op threads.
+
+    ``threads=0`` takes the inference share of :func:`streamseg.threads.plan` (half the cores)
+    and turns off the pool's spin-waiting, so the decoder and encoder threads get the CPU
+    between inferences; an explicit ``threads`` keeps ORT's spinning (lowest latency when
+    nothing else runs). ``kind="dml"`` turns off memory patterns (DirectML needs that).
+    """
+    from streamseg.threads import plan
+
     ort = import_onnxruntime()
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    if threads and threads > 0:
+    if not threads or threads <= 0:
+        auto = plan().infer
+        if auto > 0:
+            so.intra_op_num_threads = auto
+            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        so.inter_op_num_threads = 1
+    else:
         so.intra_op_num_threads = int(threads)
         so.inter_op_num_threads = 1
+    if kind == "dml":
+        so.enable_mem_pattern = False
     if not os.environ.get("STREAMSEG_DEBUG"):
         so.log_severity_level = 3
     return so
@@ -193,17 +228,19 @@ def probe(kind: str, device_id: int = 0) -> str | None:
         return str(exc)
     wanted = ORT_NAMES[kind]
     if wanted not in ort.get_available_providers():
-        return f"this onnxruntime build ({ort.__version__}) has no {wanted}; install onnxruntime-gpu"
+        return f"this onnxruntime build ({ort.__version__}) has no {wanted}; {_INSTALL_HINT[kind]}"
     import numpy as np
 
-    _preload_cuda_libraries()
+    if kind in ("cuda", "tensorrt"):
+        _preload_cuda_libraries()
     try:
         with quiet_ort():
             sess = ort.InferenceSession(
-                _PROBE_MODEL, session_options(1), providers=provider_args(kind, device_id), enable_fallback=0
+                _PROBE_MODEL, session_options(1, kind), providers=provider_args(kind, device_id), enable_fallback=0
             )
             if sess.get_providers()[0] != wanted:
-                return f"{wanted} failed to load: {_library_reason(kind)}"
+                why = _library_reason(kind) if kind in ("cuda", "tensorrt") else "the session fell back to the CPU"
+                return f"{wanted} failed to load: {why}"
             x = np.ones((1, 4), np.float32)
             y = sess.run(None, {"x": x})[0]
     except Exception as exc:  # noqa: BLE001 - any failure means "cannot run here"

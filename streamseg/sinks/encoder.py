@@ -22,7 +22,7 @@ import errno
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -43,16 +43,72 @@ _COPYABLE = {
 }
 _AUDIO_ENCODER = {"webm": "libopus"}
 
+#: x264 preset of mask videos when ``--preset`` is not given: a binary luma picture compresses
+#: well at any preset, so the fastest one wins (benchmarks/mask_encode.py, docs/speed.md)
+MASK_PRESET = "ultrafast"
+#: x264 preset of picture videos (overlay, cutout, side-by-side) when ``--preset`` is not given
+PICTURE_PRESET = "veryfast"
+
+# limited-range ("TV") luma of a grey value: what swscale writes for BGR grey, so a decoder
+# gives back exactly 0 and 255 for a mask
+_GREY_LUT = np.round(16 + np.arange(256) * (219 / 255)).astype(np.uint8)
+_BOOL_LUT = np.full(256, 235, np.uint8)
+_BOOL_LUT[0] = 16
+
+
+def grey_to_yuv420p(grey: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
+    """A bool mask or uint8 grey (H, W) picture as a (H*3/2, W) yuv420p array, without a colour conversion.
+
+    ``Y`` = the grey value in limited range (a mask: 16 or 235, which decode to 0 and 255),
+    ``U = V = 128``. ``buf`` (from an earlier call, same size) is reused: its chroma rows are
+    already 128 and only the luma rows are written. Odd sizes are padded by repeating the last
+    row/column (the returned array has even sides).
+
+    Example:
+        >>> y = grey_to_yuv420p(np.array([[True, False], [False, True]]))
+        >>> y.shape, y[:2].tolist(), int(y[2:].min()), int(y[2:].max())
+        ((3, 2), [[235, 16], [16, 235]], 128, 128)
+    """
+    h, w = grey.shape[:2]
+    eh, ew = h + h % 2, w + w % 2
+    if buf is None or buf.shape != (eh * 3 // 2, ew):
+        buf = np.full((eh * 3 // 2, ew), 128, np.uint8)
+    src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
+    if src.dtype != np.uint8:
+        raise ValueError(f"grey picture must be bool or uint8, got {grey.dtype}")
+    lut = _BOOL_LUT if grey.dtype == np.bool_ else _GREY_LUT
+    y = buf[:h, :w]
+    if ew == w:
+        cv2.LUT(np.ascontiguousarray(src), lut, dst=y)
+    else:
+        y[:] = cv2.LUT(np.ascontiguousarray(src), lut)
+        buf[:h, w] = buf[:h, w - 1]
+    if eh != h:
+        buf[h, :] = buf[h - 1, :]
+    return buf
+
 
 @dataclass
 class EncoderSettings:
-    """Video encoder settings (``--codec``, ``--crf``, ``--bitrate``, ``--preset``)."""
+    """Video encoder settings (``--codec``, ``--crf``, ``--bitrate``, ``--preset``).
+
+    ``preset`` ``None`` = the default of what is encoded: :data:`MASK_PRESET` for mask videos
+    (grey frames), :data:`PICTURE_PRESET` for the others. ``threads`` is the encoder's thread
+    count (0 = the encode share of :func:`streamseg.threads.plan`).
+    """
 
     codec: str = "libx264"
     crf: int | None = 20
     bitrate: str | None = None
-    preset: str = "veryfast"
+    preset: str | None = None
     pix_fmt: str = "yuv420p"
+    threads: int = 0
+
+    def for_output(self, output_type: str) -> "EncoderSettings":
+        """These settings with the preset resolved for ``output_type`` (``mask`` -> :data:`MASK_PRESET`)."""
+        if self.preset is not None:
+            return self
+        return replace(self, preset=MASK_PRESET if output_type == "mask" else PICTURE_PRESET)
 
 
 def _parse_bitrate(text: str) -> int:
@@ -176,6 +232,7 @@ class VideoEncoder:
         self.encode_seconds = 0.0
         self._last_pts: int | None = None
         self._warned_resize = False
+        self._yuv: np.ndarray | None = None  # reused yuv420p buffer of grey frames (writer thread only)
         self._error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._closed = False
@@ -212,7 +269,14 @@ class VideoEncoder:
         elif s.crf is not None and s.codec in ("libx264", "libx265", "h264", "hevc"):
             opts["crf"] = str(s.crf)
         if s.codec in ("libx264", "libx265", "h264", "hevc"):
-            opts["preset"] = s.preset
+            opts["preset"] = s.preset or PICTURE_PRESET
+        threads = s.threads
+        if not threads:
+            from streamseg.threads import plan
+
+            threads = plan().encode  # the encode share of the cores (docs/speed.md)
+        if threads > 0:
+            stream.codec_context.thread_count = int(threads)
         stream.options = opts
         self.stream = stream
         self.audio: _AudioCopy | None = None
@@ -240,9 +304,27 @@ class VideoEncoder:
             )
         return np.ascontiguousarray(image)
 
+    @property
+    def takes_grey(self) -> bool:
+        """Whether :meth:`write` encodes a 2-D (grey or bool) picture without a colour conversion
+        (the output is ``yuv420p``)."""
+        return self.settings.pix_fmt == "yuv420p"
+
+    def _grey_frame(self, grey: np.ndarray) -> av.VideoFrame:
+        h, w = grey.shape[:2]
+        if (w, h) != (self.width, self.height):
+            if not self._warned_resize:
+                log.warn(f"frame size changed to {w}x{h}; resizing to the output size {self.width}x{self.height}")
+                self._warned_resize = True
+            src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
+            grey = cv2.resize(src, (self.width, self.height), interpolation=cv2.INTER_NEAREST).astype(grey.dtype, copy=False)
+        self._yuv = grey_to_yuv420p(grey, self._yuv)
+        return av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
+
     def write(self, image: np.ndarray, pts: int | None = None, time_s: float | None = None) -> None:
-        """Queue one BGR uint8 (H, W, 3) frame. ``pts`` is in ``time_base``; without it the
-        time ``time_s`` (seconds) or the frame count sets the timestamp.
+        """Queue one BGR uint8 (H, W, 3) frame, or a bool/uint8 (H, W) grey one (a mask: encoded
+        straight into the luma plane when :attr:`takes_grey`). ``pts`` is in ``time_base``;
+        without it the time ``time_s`` (seconds) or the frame count sets the timestamp.
 
         Raises:
             OutputError: the writer thread failed (disk full, permission...).
@@ -285,7 +367,14 @@ class VideoEncoder:
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1  # keep timestamps strictly increasing (broken or repeated pts)
         self._last_pts = pts
-        frame = av.VideoFrame.from_ndarray(self._prepare(image), format="bgr24")
+        if image.ndim == 2:
+            if self.takes_grey:
+                frame = self._grey_frame(image)
+            else:
+                g = image.view(np.uint8) * np.uint8(255) if image.dtype == np.bool_ else image
+                frame = av.VideoFrame.from_ndarray(self._prepare(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)), format="bgr24")
+        else:
+            frame = av.VideoFrame.from_ndarray(self._prepare(image), format="bgr24")
         frame.pts = pts
         frame.time_base = self.time_base
         if self.audio is not None:
@@ -356,9 +445,14 @@ class VideoSink:
         self.path: Path | None = None
 
     def write(self, result) -> None:
-        """Queue ``result.picture(output_type)`` (BGR uint8) at the frame's timestamp."""
+        """Queue ``result.picture(output_type)`` (BGR uint8) at the frame's timestamp; a mask
+        nobody rendered goes to the encoder as the bool mask itself (no BGR picture, no colour
+        conversion: it becomes the luma plane)."""
         f = result.frame
-        image = result.picture(self.output_type)
+        if self.output_type == "mask" and "mask" not in result.pictures and self.encoder.takes_grey:
+            image = result.mask
+        else:
+            image = result.picture(self.output_type)
         if self.use_pts and f.pts is not None:
             self.encoder.write(image, pts=f.pts)
         else:

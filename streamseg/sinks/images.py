@@ -62,6 +62,11 @@ class ImageFileSink:
         """Write the files of one image; its path is ``result.frame.source``."""
         self.write_for(result, Path(result.frame.source or f"frame{result.frame.index:06d}.png"))
 
+    def output_paths(self, source: Path) -> list[Path]:
+        """The files written for the image ``source``, one per output type."""
+        folder = self.folder if self.folder is not None else Path(source).parent
+        return [folder / f"{Path(source).stem}_{t}.png" for t in self.output_types]
+
     def write_for(self, result: FrameResult, source: Path) -> None:
         """Write the files of ``result`` named after ``source``.
 

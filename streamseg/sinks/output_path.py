@@ -8,8 +8,15 @@ Example:
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: the lock file is still written, not locked
+    fcntl = None  # type: ignore[assignment]
 
 from streamseg import log
 from streamseg.errors import OutputError
@@ -20,12 +27,99 @@ def partial_path(final: Path) -> Path:
     return final.with_name(f"{final.stem}.partial{final.suffix}")
 
 
+def lock_path(final: Path) -> Path:
+    """The lock file next to an output's ``.partial`` file while a run writes it."""
+    tmp = partial_path(Path(final))
+    return tmp.with_name(tmp.name + ".lock")
+
+
+#: lock path -> open file descriptor, for the outputs this process writes
+_held: dict[str, int] = {}
+_held_guard = threading.Lock()
+
+
+def acquire_lock(final: Path) -> Path:
+    """Take the lock of output ``final`` for this process (again, if it holds it already).
+
+    The lock is an ``flock`` on ``<name>.partial<ext>.lock``, so it goes with the process
+    (a crashed run leaves no stale lock, only a file that the next run takes over).
+
+    Raises:
+        OutputError: another process is writing ``final``.
+    """
+    lock = lock_path(final)
+    key = str(lock.absolute())
+    with _held_guard:
+        if key in _held:
+            return lock
+        for _ in range(5):
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                return lock  # a folder we cannot write in: prepare_output says so
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                try:
+                    pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                except OSError:
+                    pid = "?"
+                os.close(fd)
+                raise OutputError(
+                    f"{final} is being written by another streamseg run (pid {pid}; lock {lock}); "
+                    "wait for it to finish or choose another output"
+                ) from None
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(lock))
+            except OSError:
+                same = False
+            if not same:  # the holder removed it as we opened it: take the new one
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            _held[key] = fd
+            return lock
+    return lock
+
+
+def release_lock(final: Path) -> None:
+    """Give up the lock of output ``final`` (nothing happens when this process does not hold it)."""
+    lock = lock_path(final)
+    with _held_guard:
+        fd = _held.pop(str(lock.absolute()), None)
+    if fd is None:
+        return
+    try:
+        lock.unlink()
+    except OSError:
+        pass
+    os.close(fd)
+
+
+@atexit.register
+def _release_all() -> None:
+    for key in list(_held):
+        fd = _held.pop(key, None)
+        try:
+            os.unlink(key)
+        except OSError:
+            pass
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def prepare_output(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
-    """Validate an output path before any work starts; create its folder if needed.
+    """Validate an output path before any work starts; create its folder if needed; take its
+    lock (:func:`acquire_lock`, released by :func:`commit` / :func:`discard` or at exit).
 
     Raises:
         OutputError: it exists (without ``overwrite``), equals an input, is a directory,
-            or its folder cannot be created or written.
+            its folder cannot be created or written, or another run is writing it.
     """
     final = Path(final)
     if final.is_dir():
@@ -47,12 +141,14 @@ def prepare_output(final: Path, overwrite: bool = False, inputs: tuple[Path, ...
             raise OutputError(f"cannot create output folder {parent}: {exc.strerror or exc}") from None
     if not os.access(parent, os.W_OK):
         raise OutputError(f"no permission to write in {parent}")
+    acquire_lock(final)  # before the probe below touches a .partial file another run may be writing
     probe = partial_path(final)
     try:  # the only sure test (read-only mounts, special file systems, root squash)
         with open(probe, "ab"):
             pass
         probe.unlink()
     except OSError as exc:
+        release_lock(final)
         reason = "no permission" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
         raise OutputError(f"cannot write {final}: {reason}") from None
     return final
@@ -64,6 +160,8 @@ def commit(tmp: Path, final: Path) -> Path:
         os.replace(tmp, final)
     except OSError as exc:
         raise OutputError(f"cannot rename {tmp} to {final}: {exc.strerror or exc}") from None
+    finally:
+        release_lock(final)
     return final
 
 
@@ -73,3 +171,6 @@ def discard(tmp: Path) -> None:
         tmp.unlink()
     except OSError:
         pass
+    name = Path(tmp).name
+    if ".partial" in name:  # <stem>.partial<ext> -> <stem><ext>
+        release_lock(Path(tmp).with_name(name.replace(".partial", "", 1)))

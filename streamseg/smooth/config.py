@@ -58,11 +58,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "diff_low": Field(float, 3.0, 0.0, 255.0),
         "diff_high": Field(float, 10.0, 0.0, 255.0),
         "scale": Field(int, 4, 1, 32),
-        "blur": Field(int, 5, 1, 99),
-        "memory": Field(bool, False),
+        "blur": Field(int, 1, 1, 99),
+        "colour": Field(bool, True),
+        "hold": Field(int, 6, 0, 255),
         "jump": Field(float, 0.0, 0.0, 1.0),
-        "hold": Field(int, 0, 0, 255),
-        "colour": Field(bool, False),
+        "memory": Field(bool, False),
     },
     "grid": {"max_width": Field(int, 640, 0, 16384)},
     "hysteresis": {
@@ -71,6 +71,30 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "threshold": Field(float, 0.5, 0.0, 1.0),
     },
 }
+
+#: the smoothing used when ``--smooth`` is not given, per method kind (``Segmenter.kind``), as a
+#: spec with its settings written in (``make_smoother`` and ``--smooth`` take it as it is).
+#: Chosen by ``benchmarks/temporal.py`` (still-pixel flicker on real clips, step lag and mIoU on
+#: pseudo-videos; docs/smoothing.md, "Second round"). Models: the probability can change where the
+#: picture does not (the model's context), so the band holds a decision at most ``hold`` frames;
+#: classical methods: the probability is a function of the pixel's colour, so a change without
+#: a change of the picture is noise and still pixels are damped hard.
+DEFAULT_SMOOTHING: dict[str, str] = {
+    "model": "still",  # the [still] defaults: static_weight 0.25, hold 6, colour, blur 1
+    "classical": "still:static_weight=0.05:hold=0:blur=5",
+}
+
+
+def default_smoothing(kind: str) -> str:
+    """The default smoothing spec for a method of ``kind`` (``"model"`` or ``"classical"``); an
+    unknown kind gets the model default (the safer one: it never holds a decision for long).
+
+    Example:
+        >>> default_smoothing("classical")
+        'still:static_weight=0.05:hold=0:blur=5'
+    """
+    return DEFAULT_SMOOTHING.get(kind, DEFAULT_SMOOTHING["model"])
+
 
 def config_path() -> Path:
     """The shipped ``configs/smooth.toml``."""

@@ -126,15 +126,28 @@ class _Motion:
 
     def thumbnail(self, frame: np.ndarray) -> np.ndarray:
         """BGR uint8 (H, W, 3) -> grey uint8 (H / scale, W / scale), at least 8 x 8; with
-        ``colour`` the BGR uint8 (H / scale, W / scale, 3) thumbnail instead."""
+        ``colour`` the BGR uint8 (H // scale, W // scale, 3) thumbnail instead (block means, numba,
+        from every other row for scale >= 4; ``cv2.resize`` INTER_AREA without numba)."""
         h, w = frame.shape[:2]
         sw, sh = max(8, w // self.scale), max(8, h // self.scale)
         if self.colour:
+            if _numba_ok() and w // self.scale >= 8 and h // self.scale >= 8:
+                from streamseg.smooth.kernels import colour_thumbnail
+
+                out = np.empty((h // self.scale, w // self.scale, 3), np.uint8)
+                colour_thumbnail(frame, self.scale, out)
+                return out
             return cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
         return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (sw, sh), interpolation=cv2.INTER_AREA)
 
     def _absdiff(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """float32 (h, w) absolute difference (the largest over B, G, R for colour thumbnails)."""
+        if a.ndim == 3 and _numba_ok():
+            from streamseg.smooth.kernels import max_channel_diff
+
+            out = np.empty(a.shape[:2], np.float32)
+            max_channel_diff(a, b, out)
+            return out
         d = cv2.absdiff(a, b)
         if d.ndim == 3:
             d = np.max(d, axis=2)
@@ -277,6 +290,8 @@ class TemporalSmoother(Smoother):
 
     def update(self, prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
         prob = _check(prob, frame)
+        if not self.blends and not self.hysteresis:
+            return prob  # `none` keeps no state: no scene cut to look for
         h, w = prob.shape
         gh, gw = self.grid_shape(h, w)
         if (gh, gw) != (h, w) and (self.blends or self.hysteresis):
@@ -396,10 +411,41 @@ _DUMMY_U8 = np.zeros((1, 1), np.uint8)
 _DUMMY3 = np.zeros((1, 1, 2), np.float32)
 
 
+def split_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """Settings written into a spec: ``"still:static_weight=0.05:hold=0+uncertainty"`` ->
+    ``("still+uncertainty", {"still.static_weight": "0.05", "still.hold": "0"})``. Each name may
+    carry ``:key=value`` settings of its own section; ``grid`` and ``scene_cut`` parts carry
+    settings only (``"motion+grid:max_width=0"``). A spec without ``:`` is returned as it is.
+
+    Raises:
+        ConfigError: a setting without ``=``.
+    """
+    if not isinstance(spec, str) or ":" not in spec:
+        return spec, {}
+    names, params = [], {}
+    for part in spec.split("+"):
+        name, *settings = (x.strip() for x in part.split(":"))
+        if name.lower() not in SETTINGS_ONLY:
+            names.append(name)
+        for kv in settings:
+            k, eq, v = kv.partition("=")
+            if not eq or not k.strip():
+                raise ConfigError(f"--smooth {spec!r}: expected name:key=value, got {kv!r}")
+            params[f"{name.lower()}.{k.strip()}"] = v.strip()
+    return "+".join(names), params
+
+
+#: spec parts that only carry settings (``+grid:max_width=0``)
+SETTINGS_ONLY = ("grid", "scene_cut")
+
+
 def parse_spec(spec: str) -> tuple[tuple[str, ...], bool]:
     """``"uncertainty+hysteresis"`` -> (("uncertainty",), True); ``"still"`` -> (("still",), True)
     (``still`` implies its gated hysteresis). Raises ConfigError on bad names."""
     if not isinstance(spec, str) or not spec.strip():
+        raise ConfigError(f"--smooth needs a smoother name, got {spec!r}; known: {', '.join(NAMES)}")
+    spec = split_spec(spec)[0]
+    if not spec.strip():
         raise ConfigError(f"--smooth needs a smoother name, got {spec!r}; known: {', '.join(NAMES)}")
     parts = [p.strip().lower() for p in spec.split("+")]
     for p in parts:
@@ -418,14 +464,16 @@ def parse_spec(spec: str) -> tuple[tuple[str, ...], bool]:
 
 def make_smoother(spec: str, params: dict | None = None, backend: str = "auto") -> Smoother:
     """Build the smoother named by ``spec`` (``none``, ``ema``, ``uncertainty``, ``motion``,
-    ``hysteresis`` or a ``+``-joined combination) with ``configs/smooth.toml`` settings
-    overridden by ``params`` (see :mod:`streamseg.smooth.config`). ``backend``: ``auto`` (the
+    ``still``, ``hysteresis`` or a ``+``-joined combination, each name optionally with
+    ``:key=value`` settings, see :func:`split_spec`) with ``configs/smooth.toml`` settings
+    overridden by those of the spec, then by ``params`` (see :mod:`streamseg.smooth.config`). ``backend``: ``auto`` (the
     numba kernel when it runs here, else NumPy/OpenCV), ``numba`` or ``numpy``.
 
     Raises:
         ConfigError: unknown smoother name, unknown setting, wrong type or out-of-range value.
     """
-    blends, hysteresis = parse_spec(spec)
+    names, inline = split_spec(spec)
+    blends, hysteresis = parse_spec(names)
     sections = ("scene_cut", "grid", *blends, *(("hysteresis",) if hysteresis else ()))
-    settings = load_settings(params, sections)
+    settings = load_settings({**inline, **(params or {})} if inline else params, sections)
     return TemporalSmoother(blends, hysteresis, settings, backend)

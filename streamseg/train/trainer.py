@@ -314,3 +314,51 @@ def train(
         "best_miou": best, "best_epoch": best_epoch, "epochs_done": history[-1]["epoch"] if history else 0,
         "losses": losses, "history": history,
     }
+
+
+def config_from_options(
+    config: str | Path | None = None,
+    *,
+    arch: str | None = None,
+    data: str | Path | None = None,
+    size: int | None = None,
+    epochs: int | None = None,
+    batch: int | None = None,
+    epoch_size: int | None = None,
+    threads: int | None = None,
+) -> TrainConfig:
+    """The run's :class:`TrainConfig`: ``config`` (or the defaults) with every option that is not
+    ``None`` on top, checked. A ``size`` without a config trains at that size alone (no progressive list)."""
+    cfg = TrainConfig.load(config) if config else TrainConfig()
+    overrides = {"arch": arch, "size": size, "epochs": epochs, "batch": batch, "epoch_size": epoch_size, "threads": threads}
+    for k, v in overrides.items():
+        if v is not None:
+            setattr(cfg, k, v)
+    if data is not None:
+        cfg.data = str(data)
+    if not cfg.data:
+        raise ConfigError("data: give --data DIR (or 'data' in the config)")
+    if size is not None and config is None:
+        cfg.progressive = []
+    cfg.check()
+    return cfg
+
+
+def train_run(
+    cfg: TrainConfig,
+    out: str | Path,
+    resume: str | Path | None = None,
+    init: str | Path | None = None,
+    max_steps: int = 0,
+    force: bool = False,
+) -> dict:
+    """``streamseg train``: refuse to start over a run in ``out`` (unless ``resume`` or ``force``),
+    :func:`train` on ``cfg.data``, log the best epoch. Returns :func:`train`'s summary."""
+    from streamseg.errors import OutputError
+
+    out = Path(out)
+    if resume is None and not force and (out / "last.pt").exists():
+        raise OutputError(f"{out} already holds a run (last.pt); use --resume {out / 'last.pt'}, another --out, or --force")
+    summary = train(cfg, cfg.data, out, resume=resume, max_steps=max_steps, init=init)
+    log.info(f"best val mIoU {summary['best_miou']:.4f} at epoch {summary['best_epoch']}; checkpoints in {out}")
+    return summary
