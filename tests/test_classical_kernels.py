@@ -100,6 +100,110 @@ def test_cube_table_kernel(frame, seed):
 
 
 @SETTINGS
+@given(frame=frames(), seed=st.integers(0, 2**32 - 1))
+def test_cube_table_u8_and_u8_to_f32_kernels(frame, seed):
+    rng = np.random.default_rng(seed)
+    table = rng.integers(0, 256, 1 << 24, dtype=np.uint8)
+    f = np.ascontiguousarray(frame)
+    if not frame.flags.writeable:
+        f.flags.writeable = False
+    a = np.full(f.shape[:2], 1, np.uint8)
+    b = np.full(f.shape[:2], 2, np.uint8)
+    kernels.cube_table_u8(f, table, a)
+    reference.cube_table_u8(f, table, b)
+    assert np.array_equal(a, b)
+    fa = np.full(f.shape[:2], -1, np.float32)
+    fb = np.full(f.shape[:2], -2, np.float32)
+    kernels.u8_to_f32(a, fa)
+    reference.u8_to_f32(b, fb)
+    assert np.array_equal(fa, fb)
+    fc = np.full(f.shape[:2], -3, np.float32)
+    kernels.cube_table(f, table, fc)  # cube_table == cube_table_u8 then u8_to_f32
+    assert np.array_equal(fa, fc)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    h=st.integers(1, 150),
+    w=st.integers(1, 70),
+    binary=st.booleans(),
+    density=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_open3_kernel_is_opencv(h, w, binary, density, seed):
+    # blocks of 64 rows: up to 150 rows crosses two block edges
+    rng = np.random.default_rng(seed)
+    if binary:
+        src = np.where(rng.random((h, w)) < density, 255, 0).astype(np.uint8)
+    else:
+        src = rng.integers(0, 256, (h, w), dtype=np.uint8)
+    a = np.full((h, w), -1, np.float32)
+    b = np.full((h, w), -2, np.float32)
+    kernels.open3_u8_to_f32(src, a)
+    reference.open3_u8_to_f32(src, b)
+    assert np.array_equal(a, b)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    h=st.integers(1, 100),
+    w=st.integers(1, 70),
+    density=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_open3_blur5_kernel_is_opencv(h, w, density, seed):
+    # blocks of 32 rows; tiny frames exercise the reflected borders
+    rng = np.random.default_rng(seed)
+    src = np.where(rng.random((h, w)) < density, 255, 0).astype(np.uint8)
+    a = np.full((h, w), -1, np.float32)
+    b = np.full((h, w), -2, np.float32)
+    kernels.open3_blur5_binary(src, a)
+    reference.open3_blur5_binary(src, b)
+    assert np.array_equal(a, b)
+
+
+def test_open3_blur5_kernel_on_blobs():
+    # large skin-like regions (the random test mostly sees specks that the opening removes)
+    rng = np.random.default_rng(1)
+    src = (cv2.GaussianBlur(rng.random((300, 401)).astype(np.float32), (0, 0), 6) > 0.5).astype(np.uint8) * 255
+    for sub in (src, src[:97, :3], src[5:, 7:], np.full((40, 50), 255, np.uint8)):
+        sub = np.ascontiguousarray(sub)
+        a = np.empty(sub.shape, np.float32)
+        b = np.empty(sub.shape, np.float32)
+        kernels.open3_blur5_binary(sub, a)
+        reference.open3_blur5_binary(sub, b)
+        assert np.array_equal(a, b)
+        assert 0.0 < a.mean() and (0.0 < a).any()
+
+
+@SETTINGS
+@given(frame=frames(), opening=st.sampled_from([2, 3, 5]), blur=st.sampled_from([0, 3, 5]), seed=st.integers(0, 2**32 - 1))
+def test_u8_opening_path_is_bit_identical(frame, opening, blur, seed):
+    # segment() opens the uint8 table values, then scales; post(raw()) scales, then opens
+    from streamseg.segment import MethodOptions, create
+
+    seg = create("ellipse-diag", MethodOptions(extra={"open": opening, "blur": blur}))
+    assert np.array_equal(seg(frame), seg.post(seg.raw(frame)))
+    # any table values, not only 0 / 255
+    rng = np.random.default_rng(seed)
+    f = np.ascontiguousarray(frame)
+    table = rng.integers(0, 256, 1 << 24, dtype=np.uint8)
+    raw8 = np.empty(f.shape[:2], np.uint8)
+    kernels.cube_table_u8(f, table, raw8)
+    prob = np.empty(f.shape[:2], np.float32)
+    kernels.cube_table(f, table, prob)
+    assert np.array_equal(seg.post.from_u8(raw8, kernels.u8_to_f32), seg.post(prob))
+
+
+def test_u8_opening_path_on_a_real_frame(rules):
+    from streamseg.evaluate.latency import bench_frame
+
+    frame = bench_frame(1280, 720)
+    for name, seg in rules.items():
+        assert np.array_equal(seg(frame), seg.post(seg.raw(frame))), name
+
+
+@SETTINGS
 @given(frame=frames())
 def test_every_rule_matches_its_reference(rules, frame):
     for name, seg in rules.items():

@@ -133,12 +133,14 @@ def test_numba_failure_degrades_to_numpy(monkeypatch):
     assert len(warnings) == 3 and "NumPy" in warnings[0]
 
 
-def test_kernel_error_at_run_time_degrades(monkeypatch):
+@pytest.mark.parametrize("kernel", ["cube_table", "cube_table_u8", "u8_to_f32", "open3_u8_to_f32", "open3_blur5_binary"])
+def test_kernel_error_at_run_time_degrades(monkeypatch, kernel):
     from streamseg.segment.classical import rule
 
     if kernels.numba_error() is not None:
         pytest.skip("numba unavailable")
-    seg = create("ycbcr")
+    extra = {"cube_table": {"open": 0}, "u8_to_f32": {"open": 5}, "open3_u8_to_f32": {"blur": 3}}.get(kernel, {})
+    seg = create("ycbcr", MethodOptions(extra=extra))
     frame = np.full((8, 8, 3), SKIN, np.uint8)
     want = seg(frame)
 
@@ -147,7 +149,7 @@ def test_kernel_error_at_run_time_degrades(monkeypatch):
 
     warnings: list[str] = []
     monkeypatch.setattr(rule.log, "warn", warnings.append)
-    monkeypatch.setattr(kernels, "cube_table", boom)
+    monkeypatch.setattr(kernels, kernel, boom)
     assert np.array_equal(seg(frame), want)
     assert seg.provider == "numpy" and warnings
 

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from streamseg.pipeline.config import DEFAULT_METHOD
+from streamseg.smooth.config import default_smoothing
 
 MethodOpt = Annotated[
     Optional[str],
@@ -29,7 +30,12 @@ FallbackOpt = Annotated[
 ThresholdOpt = Annotated[float, typer.Option("--threshold", "-t", min=0.0, max=1.0, help="Skin probability threshold.")]
 SmoothOpt = Annotated[
     Optional[str],
-    typer.Option("--smooth", help="Temporal smoothing: none, ema, uncertainty, motion, hysteresis or a+b (default: motion for models, motion+hysteresis for classical methods)."),
+    typer.Option(
+        "--smooth",
+        help="Temporal smoothing: none, ema, uncertainty, motion, still, hysteresis or a+b, each name with optional "
+        f":key=value settings (default: {default_smoothing('model')} for models, {default_smoothing('classical')} "
+        "for classical methods; see docs/smoothing.md).",
+    ),
 ]
 RoisOpt = Annotated[
     Optional[list[str]],

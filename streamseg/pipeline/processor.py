@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+import cv2
 import numpy as np
 
 from streamseg.frames import Frame, FrameResult
@@ -59,6 +60,12 @@ class Processor:
     (``frame.reset``: new source, reconnect) or that changes size is segmented, it resets the
     segmenter, the smoother and the ROI stage.
 
+    With a smoother, the segmenter's native probability (:meth:`Segmenter.segment_native`: a
+    model's 256 x 256 map) is smoothed at its own size and upsampled once to the frame
+    (``cv2.INTER_LINEAR``, timed as the ``upsample`` stage). Without one (``--smooth none``),
+    or with a smoother that passes the probability through, the frame-size :meth:`Segmenter.segment`
+    runs as before. Either way ``result.prob`` is float32 (H, W) at frame size.
+
     Args:
         segmenter: the method (BGR uint8 (H, W, 3) -> float32 (H, W) probability in [0, 1]).
         smoother: temporal smoother (``update(prob, frame)``, ``reset()``) or ``None``.
@@ -89,6 +96,11 @@ class Processor:
         self.times = StageTimes()
         self._shape: tuple[int, int] | None = None
 
+    @property
+    def native(self) -> bool:
+        """Whether the segmenter's native map is smoothed (then upsampled once) rather than the frame-size one."""
+        return _smooths(self.smoother) and hasattr(self.segmenter, "segment_native")
+
     def reset(self) -> None:
         """Drop all temporal state (new source, reconnect, scene cut)."""
         self.segmenter.reset()
@@ -108,7 +120,10 @@ class Processor:
         if self._starts_anew(frame):
             self.reset()
         t0 = time.perf_counter()
-        prob = self.segmenter.segment(frame.image)
+        if self.native:
+            prob = self.segmenter.segment_native(frame.image)
+        else:
+            prob = self.segmenter.segment(frame.image)
         self.times.add("segment", time.perf_counter() - t0)
         return self._finish(frame, prob)
 
@@ -120,7 +135,8 @@ class Processor:
         if self._starts_anew(frames[0]):
             self.reset()
         t0 = time.perf_counter()
-        probs = self.segmenter.segment_batch([f.image for f in frames])
+        images = [f.image for f in frames]
+        probs = self.segmenter.segment_native_batch(images) if self.native else self.segmenter.segment_batch(images)
         dt = (time.perf_counter() - t0) / len(frames)
         out = []
         for f, p in zip(frames, probs):
@@ -130,10 +146,19 @@ class Processor:
 
     def _finish(self, frame: Frame, prob: np.ndarray) -> FrameResult:
         timings = {}
+        h, w = frame.image.shape[:2]
         if self.smoother is not None:
+            if prob.shape[0] > h or prob.shape[1] > w:
+                # a native map larger than the frame (a small frame, a big model): frame size first
+                prob = np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
             t0 = time.perf_counter()
             prob = self.smoother.update(prob, frame.image)
             timings["smooth"] = time.perf_counter() - t0
+            if prob.shape != (h, w):
+                # smoothed at the model's resolution: upsample once (issue 19 item 1)
+                t0 = time.perf_counter()
+                prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+                timings["upsample"] = time.perf_counter() - t0
         mask = prob >= self.threshold
         result = FrameResult(frame=frame, prob=prob, mask=mask, timings=timings)
         if self.roi_stage is not None:
@@ -152,6 +177,13 @@ class Processor:
         for k, v in timings.items():
             self.times.add(k, v)
         return result
+
+
+def _smooths(smoother: Any | None) -> bool:
+    """Whether ``smoother`` changes the probability (``none`` passes it through as it is)."""
+    if smoother is None:
+        return False
+    return getattr(smoother, "spec", None) != "none"
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """The interface every segmentation method implements.
 
 A segmenter takes a BGR ``uint8`` frame of shape ``(H, W, 3)`` and returns a ``float32`` skin
-probability of shape ``(H, W)`` in ``[0, 1]`` at frame size.
+probability of shape ``(H, W)`` in ``[0, 1]`` at frame size. ``segment_native`` returns the
+same probability at the method's own resolution (a model's output map), which the video
+pipeline smooths before it upsamples once.
 
 Example:
     >>> import numpy as np
@@ -72,6 +74,20 @@ class Segmenter(abc.ABC):
     def segment_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Segment several frames (methods with batched inference override this)."""
         return [self.segment(f) for f in frames]
+
+    def segment_native(self, frame: np.ndarray) -> np.ndarray:
+        """BGR uint8 (H, W, 3) -> float32 (h, w) skin probability in [0, 1] at the method's own
+        resolution (a model's output map, e.g. 256 x 256), not resized to the frame.
+
+        The pipeline smooths this map and upsamples it once (:class:`~streamseg.pipeline.Processor`).
+        The default is :meth:`segment` (frame size): methods that compute at another size
+        (models) override it. ``(h, w)`` need not keep the frame's aspect ratio.
+        """
+        return self.segment(frame)
+
+    def segment_native_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`segment_native` for several frames (models batch them in one inference)."""
+        return [self.segment_native(f) for f in frames]
 
     def warmup(self, height: int = 480, width: int = 640) -> None:
         """Run once on a dummy frame so compilation and allocation do not land on the first real frame."""

@@ -102,6 +102,20 @@ class FallbackSegmenter(Segmenter):
             self._switch(exc)
             return self.active.segment_batch(frames)
 
+    def segment_native(self, frame: np.ndarray) -> np.ndarray:
+        """The probability at the resolution of what runs now (see :meth:`Segmenter.segment_native`)."""
+        return self.segment_native_batch([frame])[0]
+
+    def segment_native_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`segment_native` for several frames, falling back as :meth:`segment_batch` does."""
+        if self.primary is None:
+            return self.active.segment_native_batch(frames)
+        try:
+            return self.active.segment_native_batch(frames)
+        except MethodError as exc:
+            self._switch(exc)
+            return self.active.segment_native_batch(frames)
+
     def warmup(self, height: int = 480, width: int = 640) -> None:
         self.segment(np.zeros((height, width, 3), np.uint8))
         self.reset()

@@ -344,7 +344,9 @@ class OnnxSegmenter(Segmenter):
 
     ``segment`` takes a BGR uint8 (H, W, 3) frame and returns float32 (H, W) probabilities in
     [0, 1]; ``segment_batch`` runs several frames per inference when the graph's batch dimension
-    is dynamic. ``provider`` is the ORT provider the session really uses
+    is dynamic. ``segment_native`` / ``segment_native_batch`` return the model's output map at
+    its own size (no resize to the frame; the pipeline smooths it and upsamples once).
+    ``provider`` is the ORT provider the session really uses
     (``session.get_providers()[0]``). Not thread-safe: buffers are reused between calls.
 
     If inference fails at run time (GPU error, out of memory, a graph that cannot handle the
@@ -607,10 +609,12 @@ class OnnxSegmenter(Segmenter):
         self.session.run_with_iobinding(b, self._run_options)
         return out
 
-    def postprocess(self, raw: np.ndarray, sizes: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+    def postprocess(self, raw: np.ndarray, sizes: Sequence[tuple[int, int] | None]) -> list[np.ndarray]:
         """Raw output -> one float32 (H, W) probability in [0, 1] per frame, at each frame's ``(H, W)``.
 
         Takes ``output_channel``, applies a sigmoid for logits, clips, and resizes bilinearly.
+        A size of ``None`` keeps the model's own map size (:meth:`segment_native`). Every map
+        returned is a new array (the inference output buffer is reused).
 
         Raises:
             MethodError: the output's shape cannot be used.
@@ -630,7 +634,8 @@ class OnnxSegmenter(Segmenter):
                 maps = maps.copy()
             sigmoid_(maps)
         result = []
-        for m, (h, w) in zip(maps, sizes):
+        for m, size in zip(maps, sizes):
+            h, w = m.shape if size is None else size
             if m.shape != (h, w):
                 m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
             result.append(np.clip(m, 0.0, 1.0, out=np.empty((h, w), np.float32)))
@@ -645,14 +650,26 @@ class OnnxSegmenter(Segmenter):
 
         With a dynamic-batch graph all frames go through one inference; otherwise one at a time.
         """
+        return self._run(frames, native=False)
+
+    def segment_native(self, frame: np.ndarray) -> np.ndarray:
+        """BGR uint8 (H, W, 3) -> the model's float32 output map in [0, 1] (e.g. 256 x 256), not
+        resized to the frame (:meth:`segment` resizes the same map bilinearly to ``(H, W)``)."""
+        return self._run([frame], native=True)[0]
+
+    def segment_native_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """:meth:`segment_native` for several frames (one inference with a dynamic batch)."""
+        return self._run(frames, native=True)
+
+    def _run(self, frames: Sequence[np.ndarray], native: bool) -> list[np.ndarray]:
         if not frames:
             return []
         if len(frames) > 1 and not self.dynamic_batch:
-            return [p for f in frames for p in self.segment_batch([f])]
+            return [p for f in frames for p in self._run([f], native)]
         blob = self.preprocess(frames)
         try:
             raw = self._infer(blob)
-            return self.postprocess(raw, [f.shape[:2] for f in frames])
+            return self.postprocess(raw, [None if native else f.shape[:2] for f in frames])
         except MethodError:
             raise
         except Exception as exc:  # noqa: BLE001 - any run-time failure is one line (the wrapper falls back)

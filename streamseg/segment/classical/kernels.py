@@ -77,6 +77,163 @@ def cube_table(frame, table, out):  # pragma: no cover - compiled
 
 
 @njit(**_JIT)
+def cube_table_u8(frame, table, out):  # pragma: no cover - compiled
+    """out[i, j] = table[b << 16 | g << 8 | r]: uint8 (2^24,) -> uint8 (H, W) (the table value itself).
+
+    :func:`cube_table` is this followed by :func:`u8_to_f32`. Writing a quarter of the bytes, it
+    lets the opening run on uint8 (min/max commute with the monotone ``t -> float32(t) / 255``,
+    so opening then scaling is bit-identical to scaling then opening).
+    """
+    h, w = out.shape
+    for i in prange(h):
+        fr = frame[i]
+        o = out[i]
+        for j in range(w):
+            o[j] = table[(np.int64(fr[j, 0]) << 16) | (np.int64(fr[j, 1]) << 8) | np.int64(fr[j, 2])]
+
+
+@njit(**_JIT)
+def u8_to_f32(src, out):  # pragma: no cover - compiled
+    """out = float32(src) * float32(1/255) (as :func:`cube_table`): uint8 (H, W) -> float32 (H, W)."""
+    h, w = out.shape
+    scale = np.float32(1.0 / 255.0)
+    for i in prange(h):
+        s = src[i]
+        o = out[i]
+        for j in range(w):
+            o[j] = np.float32(s[j]) * scale
+
+
+@njit(inline="always", cache=True)
+def _erode_row(src, k, e):  # pragma: no cover - compiled
+    # e = src row k eroded by the 3x3 cross; pixels outside the frame are ignored (as OpenCV's default border)
+    h, w = src.shape
+    c = src[k]
+    up = src[k - 1] if k > 0 else c
+    dn = src[k + 1] if k + 1 < h else c
+    for j in range(w):
+        e[j] = min(min(c[j], up[j]), dn[j])
+    if w > 1:
+        first = min(e[0], c[1])
+        for j in range(1, w - 1):  # reads c only, writes e: branch-free, vectorised
+            e[j] = min(e[j], min(c[j - 1], c[j + 1]))
+        e[w - 1] = min(e[w - 1], c[w - 2])
+        e[0] = first
+
+
+@njit(**_JIT)
+def open3_u8_to_f32(src, out):  # pragma: no cover - compiled
+    """Opening by the 3x3 cross (``MORPH_ELLIPSE`` 3x3), then ``float32(v) * float32(1/255)``, in one pass.
+
+    src uint8 (H, W) -> out float32 (H, W). Same as ``cv2.morphologyEx(src, MORPH_OPEN, cross)``
+    followed by :func:`u8_to_f32`, bit for bit: erosion and dilation are minima and maxima, and
+    pixels outside the frame are ignored, as OpenCV's default border does. Rows are processed
+    in blocks, each eroding its rows and one row either side into a ring of three rows.
+    """
+    h, w = out.shape
+    scale = np.float32(1.0 / 255.0)
+    block = 64
+    for b in prange((h + block - 1) // block):
+        r0 = b * block
+        r1 = min(h, r0 + block)
+        ring = np.empty((3, w), np.uint8)
+        d = np.empty(w, np.uint8)
+        if r0 > 0:
+            _erode_row(src, r0 - 1, ring[(r0 - 1) % 3])
+        _erode_row(src, r0, ring[r0 % 3])
+        for i in range(r0, r1):
+            if i + 1 < h:
+                _erode_row(src, i + 1, ring[(i + 1) % 3])
+            c = ring[i % 3]
+            up = ring[(i - 1) % 3] if i > 0 else c
+            dn = ring[(i + 1) % 3] if i + 1 < h else c
+            for j in range(w):
+                d[j] = max(max(c[j], up[j]), dn[j])
+            o = out[i]
+            if w > 1:
+                o[0] = np.float32(max(d[0], c[1])) * scale
+                for j in range(1, w - 1):
+                    o[j] = np.float32(max(d[j], max(c[j - 1], c[j + 1]))) * scale
+                o[w - 1] = np.float32(max(d[w - 1], c[w - 2])) * scale
+            else:
+                o[0] = np.float32(d[0]) * scale
+
+
+@njit(inline="always", cache=True)
+def _reflect101(p, n):  # pragma: no cover - compiled
+    # OpenCV's borderInterpolate(p, n, BORDER_REFLECT_101), the default border of GaussianBlur
+    if n == 1:
+        return 0
+    while p < 0 or p >= n:
+        p = -p if p < 0 else 2 * n - 2 - p
+    return p
+
+
+@njit(**_JIT)
+def open3_blur5_binary(src, out):  # pragma: no cover - compiled
+    """Opening by the 3x3 cross, then OpenCV's 5x5 Gaussian (sigma 0), of a 0 / 255 image, in one pass.
+
+    src uint8 (H, W), every value 0 or 255 (the caller checks the table) -> out float32 (H, W),
+    bit-identical to ``cv2.GaussianBlur(opened / 255 as float32, (5, 5), 0)``: for sigma 0
+    OpenCV's 5-tap kernel is the fixed (1, 4, 6, 4, 1) / 16, so on a 0 / 1 image every partial
+    sum of its float32 row and column passes is k / 256 with k <= 256, exact in any order
+    (with or without FMA); here they are summed as small integers in float32 (exact as well),
+    then scaled by 1/256 (exact). Borders: the opening ignores pixels outside the frame (as
+    OpenCV's morphology does), the blur reflects (``BORDER_REFLECT_101``). Rows are processed
+    in blocks, each recomputing the few rows either side that it reads.
+    """
+    h, w = out.shape
+    inv = np.float32(1.0 / 256.0)
+    block = 32
+    for b in prange((h + block - 1) // block):
+        r0 = b * block
+        r1 = min(h, r0 + block)
+        o0 = max(0, r0 - 2)  # opened rows read by the blur of rows r0..r1-1 (reflected rows included)
+        o1 = min(h, r1 + 2)
+        e0 = max(0, o0 - 1)  # eroded rows read by the opening of those
+        e1 = min(h, o1 + 1)
+        ero = np.empty((e1 - e0, w), np.uint8)
+        for k in range(e0, e1):
+            _erode_row(src, k, ero[k - e0])
+        rows = np.empty((o1 - o0, w), np.float32)  # opened (0 / 1) rows after the horizontal blur: 0..16
+        t = np.empty(w, np.float32)
+        for k in range(o0, o1):
+            c = ero[k - e0]
+            up = ero[k - 1 - e0] if k > 0 else c
+            dn = ero[k + 1 - e0] if k + 1 < h else c
+            for j in range(w):
+                t[j] = np.float32(max(max(c[j], up[j]), dn[j]) & 1)
+            if w > 1:
+                t0 = np.float32(max(c[0], c[1]) & 1)
+                for j in range(1, w - 1):
+                    t[j] = max(t[j], np.float32(max(c[j - 1], c[j + 1]) & 1))
+                t[w - 1] = max(t[w - 1], np.float32(c[w - 2] & 1))
+                t[0] = max(t[0], t0)
+            r = rows[k - o0]
+            for j in range(min(2, w)):
+                r[j] = (
+                    t[_reflect101(j - 2, w)] + np.float32(4.0) * t[_reflect101(j - 1, w)] + np.float32(6.0) * t[j]
+                    + np.float32(4.0) * t[_reflect101(j + 1, w)] + t[_reflect101(j + 2, w)]
+                )
+            for j in range(2, w - 2):
+                r[j] = t[j - 2] + np.float32(4.0) * (t[j - 1] + t[j + 1]) + np.float32(6.0) * t[j] + t[j + 2]
+            for j in range(max(2, w - 2), w):
+                r[j] = (
+                    t[_reflect101(j - 2, w)] + np.float32(4.0) * t[_reflect101(j - 1, w)] + np.float32(6.0) * t[j]
+                    + np.float32(4.0) * t[_reflect101(j + 1, w)] + t[_reflect101(j + 2, w)]
+                )
+        for i in range(r0, r1):
+            a = rows[_reflect101(i - 2, h) - o0]
+            bb = rows[_reflect101(i - 1, h) - o0]
+            c = rows[i - o0]
+            d = rows[_reflect101(i + 1, h) - o0]
+            e = rows[_reflect101(i + 2, h) - o0]
+            o = out[i]
+            for j in range(w):
+                o[j] = (a[j] + np.float32(4.0) * (bb[j] + d[j]) + np.float32(6.0) * c[j] + e[j]) * inv
+
+
+@njit(**_JIT)
 def expand_cbcr(lut8, table):  # pragma: no cover - compiled
     """table[b << 16 | g << 8 | r] = lut8[Cb, Cr] for all 2^24 colours: uint8 (256, 256) -> uint8 (2^24,)."""
     for b in prange(256):
@@ -278,6 +435,12 @@ def warm() -> None:
         out = np.empty((3, 4), np.float32)
         cbcr_lut(frame, lut, out)
         cube_table(frame, table, out)
+        out8 = np.empty((3, 4), np.uint8)
+        cube_table_u8(frame, table, out8)
+        out8.flags.writeable = writeable
+        u8_to_f32(out8, out)
+        open3_u8_to_f32(out8, out)
+        open3_blur5_binary(out8, out)
         dun = np.empty((3, 4), np.float32)
         lab_ = np.empty((3, 4), np.uint8)
         d2r = np.empty((3, 4), np.int32)

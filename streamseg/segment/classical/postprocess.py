@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -46,6 +47,40 @@ class PostProcess:
         """float32 (H, W) in [0, 1] -> float32 (H, W) in [0, 1] (may reuse ``prob``'s memory)."""
         if self.open > 1:
             prob = cv2.morphologyEx(prob, cv2.MORPH_OPEN, _element(self.open), dst=prob)
+        return self._blur(prob)
+
+    def from_u8(
+        self,
+        raw: np.ndarray,
+        to_float: Callable[[np.ndarray, np.ndarray], object],
+        open3_to_float: Callable[[np.ndarray, np.ndarray], object] | None = None,
+        open3_blur5: Callable[[np.ndarray, np.ndarray], object] | None = None,
+    ) -> np.ndarray:
+        """``self(prob)`` where ``prob`` is ``to_float(raw)``, with the opening run on the uint8 ``raw``.
+
+        ``raw``: uint8 (H, W) (may be overwritten); ``to_float(src, out)`` writes float32 (H, W)
+        and must be monotone non-decreasing per pixel (such as ``float32(t) * float32(1/255)``).
+        Erosion and dilation are minima and maxima, which commute with a monotone map (and the
+        default constant border is neutral for both), so the result is bit-identical to opening
+        the float image, at a quarter of the memory traffic (about 4x faster in OpenCV).
+        ``open3_to_float(src, out)``, when given, does the 3x3 opening and ``to_float`` in one
+        pass (used when ``open`` is 3); ``open3_blur5(src, out)`` does the whole post-processing
+        in one pass (used when ``open`` is 3 and ``blur`` 5; the caller passes it only for a
+        0 / 255 ``raw``, on which it is exact, see :func:`kernels.open3_blur5_binary`).
+        """
+        prob = np.empty(raw.shape, np.float32)
+        if self.open == 3 and (self.blur | 1) == 5 and open3_blur5 is not None:
+            open3_blur5(raw, prob)
+            return prob
+        if self.open == 3 and open3_to_float is not None:
+            open3_to_float(raw, prob)
+        else:
+            if self.open > 1:
+                raw = cv2.morphologyEx(raw, cv2.MORPH_OPEN, _element(self.open), dst=raw)
+            to_float(raw, prob)
+        return self._blur(prob)
+
+    def _blur(self, prob: np.ndarray) -> np.ndarray:
         if self.blur > 1:
             k = self.blur | 1
             prob = cv2.GaussianBlur(prob, (k, k), 0, dst=prob)

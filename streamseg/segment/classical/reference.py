@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from streamseg.segment.classical.colorspace import cube_image, ycrcb_reference
@@ -32,6 +33,17 @@ def cube_table(frame: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
     f = frame.astype(np.int64)
     k = (f[..., 0] << 16) | (f[..., 1] << 8) | f[..., 2]
     out[...] = table[k].astype(np.float32) * np.float32(1.0 / 255.0)
+
+
+def cube_table_u8(frame: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+    """out = table[b << 16 | g << 8 | r] (uint8)."""
+    f = frame.astype(np.int64)
+    out[...] = table[(f[..., 0] << 16) | (f[..., 1] << 8) | f[..., 2]]
+
+
+def u8_to_f32(src: np.ndarray, out: np.ndarray) -> None:
+    """out = float32(src) * float32(1/255)."""
+    out[...] = src.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
 def expand_cbcr(lut8: np.ndarray, table: np.ndarray) -> None:
@@ -104,3 +116,15 @@ def icm_sweeps(dunary: np.ndarray, wr: np.ndarray, wd: np.ndarray, labels: np.nd
         if changed == 0:
             break
     return done
+
+
+def open3_u8_to_f32(src: np.ndarray, out: np.ndarray) -> None:
+    """out = float32(opening of src by the 3x3 cross) * float32(1/255), with OpenCV's ``morphologyEx``."""
+    cross = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    u8_to_f32(cv2.morphologyEx(src, cv2.MORPH_OPEN, cross), out)
+
+
+def open3_blur5_binary(src: np.ndarray, out: np.ndarray) -> None:
+    """out = ``cv2.GaussianBlur`` 5x5 (sigma 0) of :func:`open3_u8_to_f32` of a 0 / 255 ``src``."""
+    open3_u8_to_f32(src, out)
+    cv2.GaussianBlur(out, (5, 5), 0, dst=out)
