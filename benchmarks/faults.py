@@ -40,6 +40,12 @@ def run(case: str, args: list[str], preexec=None, note: str = "") -> subprocess.
     return p
 
 
+def only_line(p: subprocess.CompletedProcess) -> str:
+    """A note for a case whose message should stand alone on stderr."""
+    n = len([ln for ln in p.stderr.splitlines() if ln.strip()])
+    return "the only line" if n == 1 else f"{n} lines on stderr"
+
+
 def interrupt(case: str, args: list[str], wait_for: Path, sig: int, check) -> None:
     p = subprocess.Popen([*CLI, *map(str, args)], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -83,6 +89,11 @@ def main() -> None:
         for pk in [*a.encode(fr), *a.encode(None)]:
             c.mux(pk)
     run("audio only, no video", ["video", d / "audio.m4a", *m])
+    data = make_video(d / "rec10.mp4", frames=10).read_bytes()
+    moov, mdat = data.find(b"moov") - 4, data.find(b"mdat") - 4
+    ftyp = int.from_bytes(data[:4], "big")  # what a crashed recorder leaves: ftyp + mdat, no moov
+    (d / "crash.mp4").write_bytes(data[:ftyp] + (data[mdat:moov] if moov > mdat else data[mdat:]))
+    run("`.mp4` cut off while recording (no `moov` index)", ["video", d / "crash.mp4", *m])
     pts = [0, 40, 70, 150, 160, 300, 310, 320, 400, 500]
     make_video(d / "vfr.mkv", frames=len(pts), vfr_pts=pts)
     p = run("variable frame rate", ["video", d / "vfr.mkv", *m, "-o", d / "vfr_out.mp4"])
@@ -106,8 +117,19 @@ def main() -> None:
     p = run("greyscale, RGBA and 16-bit images", ["image", d / "grey.png", d / "rgba.png", d / "deep.png", *m, "-o", d / "img"])
     png_header_only(d / "huge.png", 40000, 40000)
     run("image of 40000x40000", ["image", d / "huge.png", *m, "-o", d / "img"])
+    _, png = cv2.imencode(".png", np.full((6, 8, 3), 128, np.uint8))
+    liar = bytearray(png.tobytes())
+    liar[16:24] = (640).to_bytes(4, "big") + (480).to_bytes(4, "big")  # a real 8x6 PNG whose header says 640x480
+    (d / "liar.png").write_bytes(bytes(liar))
+    p = run("image whose header lies about its size", ["image", d / "liar.png", *m, "-o", d / "img"])
+    ROWS[-1] = (ROWS[-1][0], ROWS[-1][1] + (" (libpng's own lines silenced)" if "libpng" not in p.stderr else ""), ROWS[-1][2])
     # live
-    run("camera index that does not exist", ["webcam", "--source", "57", "--no-show", *m])
+    p = run("camera index that does not exist", ["webcam", "--source", "57", "--no-show", *m])
+    before = ", reported before a model loads" if "method:" not in p.stderr else ""
+    quiet = ", OpenCV's own log lines silenced (`--verbose` shows them)" if only_line(p) == "the only line" else ""
+    ROWS[-1] = (ROWS[-1][0], ROWS[-1][1] + f" — {only_line(p)}{before}{quiet}", ROWS[-1][2])
+    p = run("stream URL that does not answer", ["webcam", "--source", "http://127.0.0.1:9/x", "--no-show", *m, "--timeout", "1"])
+    ROWS[-1] = (ROWS[-1][0], ROWS[-1][1] + f" — {only_line(p)}", ROWS[-1][2])
     with MJPEGServer(frames=10, fps=30) as srv:
         run("stream stops, --no-reconnect", ["webcam", "--source", srv.url, "--no-show", *m, "--no-reconnect", "--timeout", "1"])
     with MJPEGServer(frames=10, fps=30) as srv:
@@ -123,6 +145,9 @@ def main() -> None:
     (d / "exists.mp4").write_bytes(b"x")
     run("output exists", ["video", ok, *m, "-o", d / "exists.mp4"])
     run("output equals input", ["video", ok, *m, "-o", ok, "--overwrite"])
+    p = run("`-o out.mp4` with several `-T` types", ["video", ok, *m, "-T", "mask,overlay", "-o", d / "several" / "out.mp4"])
+    written = sorted(f.name for f in (d / "several").iterdir()) if (d / "several").is_dir() else []
+    ROWS[-1] = (ROWS[-1][0], f"wrote {', '.join(written)} (one file per type, named after it; never a folder named out.mp4)", p.returncode)
 
     def small_disk():
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -145,7 +170,8 @@ def main() -> None:
 
     good = graph(d / "good.onnx", [1, 3, 32, 32], [1, 3, 32, 32])
     (d / "trunc.onnx").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    run("truncated ONNX model", ["video", ok, "-m", d / "trunc.onnx", "-o", d / "m1.mp4"])
+    run("truncated ONNX model named with `-m`", ["video", ok, "-m", d / "trunc.onnx", "-o", d / "m1.mp4"])
+    run("truncated ONNX model with `--fallback`", ["video", ok, "-m", d / "trunc.onnx", "--fallback", "-o", d / "m1f.mp4"])
     (d / "notonnx.onnx").write_text("def f(): pass\n")
     run("non-ONNX file named .onnx", ["video", ok, "-m", d / "notonnx.onnx", "-o", d / "m2.mp4"])
     graph(d / "rank3.onnx", [3, 32, 32], [3, 32, 32])
@@ -154,14 +180,25 @@ def main() -> None:
     run("model input with 1 channel", ["video", ok, "-m", d / "ch1.onnx", "-o", d / "m4.mp4"])
     graph(d / "flat.onnx", [1, 3, 32, 32], [1, 3072], op="Flatten")
     run("model output of the wrong shape (1x3072)", ["video", ok, "-m", d / "flat.onnx", "-o", d / "m8.mp4"])
-    run("model file missing", ["video", ok, "-m", d / "missing.onnx", "-o", d / "m5.mp4"])
+    run("model file missing (`-m missing.onnx`)", ["video", ok, "-m", d / "missing.onnx", "-o", d / "m5.mp4"])
+    run("model file missing, with `--fallback`", ["video", ok, "-m", d / "missing.onnx", "--fallback", "-o", d / "m5f.mp4"])
     run("truncated ONNX model with --strict", ["video", ok, "-m", d / "trunc.onnx", "--strict", "-o", d / "m6.mp4"])
+    run("`--strict` and `--fallback` together", ["video", ok, "-m", d / "trunc.onnx", "--strict", "--fallback", "-o", d / "m9.mp4"])
     run("--provider cuda on a machine without CUDA", ["video", ok, "-m", good, "--provider", "cuda", "-o", d / "m7.mp4"])
     # config files
     for name, text in (("unknown key", "[smooth]\nbogus = 1\n"), ("wrong type", '[smooth]\nema = {alpha = "high"}\n'),
                        ("out-of-range value", "[smooth]\nema = {alpha = 2.0}\n"), ("unknown ROI option", "[rois]\nnope = 1\n")):
         (d / "c.toml").write_text(text)
         run(f"config file: {name}", ["video", ok, *m, "--smooth", "ema", "--rois", f"jsonl:{d / 'r.jsonl'}", "-c", d / "c.toml"])
+    for name, text in (("unknown `[rois]` key, without `--rois`", "[rois]\nmin_areaa = 0.01\n"),
+                       ("unknown `[smooth]` key with the default smoothing", "[smooth]\nbogus = 1\n")):
+        (d / "c.toml").write_text(text)
+        run(f"config file: {name}", ["video", ok, *m, "-c", d / "c.toml", "-o", d / "c_out.mp4"])
+    # command line
+    run("unknown method (`-m elipse`)", ["video", ok, "-m", "elipse"])
+    run("a switch given a value (`--strict true`)", ["video", ok, *m, "--strict", "true"])
+    run("bad option value (`--batch 0`)", ["video", ok, *m, "--batch", "0"])
+    run("unknown option (`--bogus`)", ["video", ok, *m, "--bogus"])
     # interruptions
     long = make_video(d / "long.mp4", frames=1500, width=320, height=240)
     for sig in (signal.SIGINT, signal.SIGTERM):

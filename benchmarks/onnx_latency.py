@@ -17,7 +17,7 @@ Usage:
     .venv/bin/python benchmarks/onnx_latency.py                        # both, CPU or CUDA (auto)
     .venv/bin/python benchmarks/onnx_latency.py --provider cpu --threads 2 --runs 30
     .venv/bin/python benchmarks/onnx_latency.py --provider cuda --batch 8 --json out/onnx_cuda.json
-    .venv/bin/python benchmarks/onnx_latency.py --onnx models/dlmv-256.onnx --onnx models/u2netp-512.onnx
+    .venv/bin/python benchmarks/onnx_latency.py --onnx models/dlmv-256.onnx --onnx models/u2netp-256.onnx
 """
 
 from __future__ import annotations

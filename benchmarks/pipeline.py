@@ -39,17 +39,20 @@ class _Zero(Segmenter):
         return np.zeros(frame.shape[:2], np.float32)
 
 
-def plain_transcode(clip: Path, out: Path, settings: EncoderSettings) -> tuple[int, float]:
-    """Decode every frame with PyAV and encode it again (same codec settings), no processing."""
+def plain_transcode(clip: Path, out: Path, settings: EncoderSettings | None = None) -> tuple[int, float]:
+    """Decode every frame with PyAV and encode it again (same codec settings; ``None``: libx264
+    with its own defaults, no options, yuv420p), no processing. Returns (frames, seconds)."""
     t0 = time.perf_counter()
     n = 0
     with av.open(str(clip)) as inp, av.open(str(out), "w") as outp:
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
-        vout = outp.add_stream(settings.codec, rate=vin.average_rate)
-        vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, settings.pix_fmt
+        vout = outp.add_stream(settings.codec if settings else "libx264", rate=vin.average_rate)
+        pix_fmt = settings.pix_fmt if settings else "yuv420p"
+        vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, pix_fmt
         vout.time_base = vin.time_base
-        vout.options = {"crf": str(settings.crf), "preset": settings.preset}
+        if settings is not None:
+            vout.options = {"crf": str(settings.crf), "preset": settings.preset}
         for frame in inp.decode(vin):
             img = frame.to_ndarray(format="bgr24")  # same conversions as the pipeline
             f = av.VideoFrame.from_ndarray(img, format="bgr24")

@@ -24,13 +24,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import av
 
-from streamseg.paths import demo_clip
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pipeline import plain_transcode  # noqa: E402  (benchmarks/pipeline.py: the same plain transcode)
+
+from streamseg.paths import demo_clip  # noqa: E402
 
 
 def make_looped(clip: Path, loops: int, out: Path) -> Path:
@@ -60,28 +64,6 @@ def make_looped(clip: Path, loops: int, out: Path) -> Path:
                     p.stream = omap[p.stream.index]
                     outp.mux(p)
     return out
-
-
-def plain_transcode(clip: Path, out: Path) -> tuple[int, float]:
-    """Decode, BGR ndarray and back, libx264 with its defaults; returns (frames, seconds)."""
-    t0 = time.perf_counter()
-    n = 0
-    with av.open(str(clip)) as inp, av.open(str(out), "w") as outp:
-        vin = inp.streams.video[0]
-        vin.thread_type = "AUTO"
-        vout = outp.add_stream("libx264", rate=vin.average_rate)
-        vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
-        vout.time_base = vin.time_base
-        for frame in inp.decode(vin):
-            img = frame.to_ndarray(format="bgr24")
-            f = av.VideoFrame.from_ndarray(img, format="bgr24")
-            f.pts, f.time_base = frame.pts, vin.time_base
-            for p in vout.encode(f):
-                outp.mux(p)
-            n += 1
-        for p in vout.encode(None):
-            outp.mux(p)
-    return n, time.perf_counter() - t0
 
 
 def main() -> None:

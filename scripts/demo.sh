@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/env.sh
-exec .venv/bin/streamseg video --model dlmv --output-type mask,overlay --overwrite "$@"
+exec .venv/bin/streamseg video --output-type mask,overlay --overwrite "$@"

@@ -22,7 +22,12 @@ if [ ! -x "$VENV"/bin/python ]; then
 fi
 stamp="$VENV/.installed-${extras:-base}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  "$VENV"/bin/python -m pip install -q --upgrade pip
-  "$VENV"/bin/python -m pip install -q -e ".${extras:+[$extras]}"
+  # pip's and setuptools' banners go to a log, shown only when the install fails
+  if ! { "$VENV"/bin/python -m pip install -q --upgrade pip \
+         && "$VENV"/bin/python -m pip install -q -e ".${extras:+[$extras]}"; } > "$VENV/pip.log" 2>&1; then
+    tail -n 30 "$VENV/pip.log" >&2
+    echo "error: installing streamseg into $VENV failed (full log: $VENV/pip.log)" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi

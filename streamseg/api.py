@@ -93,6 +93,31 @@ def _build(cfg: RunConfig, batch: int = 1, log_method: bool = True):
     return seg, build_smoother(cfg, kind=seg.kind)
 
 
+def _run_config(config, method, smooth, threshold, smooth_params, roi_options, rois, hands, options) -> RunConfig:
+    """The :class:`RunConfig` of a video, live or batch run: the config file or mapping, then the
+    arguments given (``None``: not given)."""
+    return RunConfig.make(
+        config, smooth_params=smooth_params, roi_options=roi_options, method=method, smooth=smooth,
+        threshold=threshold, rois=list(rois) if rois else None, hands=hands or None, **options,
+    )
+
+
+def _run_with_stats(csv_path: Path | None, alert_above: float | None, roi_sinks, run):
+    """``run(extra_sinks)`` with the ``--stats-csv`` / ``--alert-above`` sinks (closed after it,
+    whatever happens); says where the stats went."""
+    from streamseg import log
+    from streamseg.pipeline import outputs as out
+
+    extra = out.stats_sinks(csv_path, alert_above, emit=roi_sinks.send if roi_sinks else None)
+    try:
+        report = run(extra)
+    finally:
+        out.close_all(extra)
+    if csv_path is not None:
+        log.info(f"wrote stats: {csv_path} ({extra[-1].rows} rows)")
+    return report
+
+
 def process_video(
     src: PathLike | None,
     dst: PathLike | Mapping[str, PathLike] | None = None,
@@ -167,10 +192,7 @@ def process_video(
     types = out.check_output_types(output_types)
     params = out.effect_params(feather, strength, overlay_color, overlay_alpha, outline)
     out.check_alert(alert_above)
-    cfg = RunConfig.make(
-        config, smooth_params=smooth_params, roi_options=roi_options, method=method, smooth=smooth,
-        threshold=threshold, rois=list(rois) if rois else None, hands=hands or None, **options,
-    )
+    cfg = _run_config(config, method, smooth, threshold, smooth_params, roi_options, rois, hands, options)
     probe_video(inp)  # fail on a bad input before loading a model
     if isinstance(dst, Mapping):
         outputs = {t: Path(dst[t]) for t in types if t in dst}
@@ -190,21 +212,12 @@ def process_video(
     person_of = out.person_segmenter(types, provider=cfg.provider, threads=cfg.threads)
     seg, smoother = _build(cfg, batch=cfg.batch)
     roi_stage, roi_sinks = build_rois(cfg, source=str(inp))
-    extra = out.stats_sinks(csv_path, alert_above, emit=roi_sinks.send if roi_sinks else None)
-    try:
-        report = process_video_file(
-            inp, outputs, seg, smoother=smoother, threshold=cfg.threshold,
-            settings=EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset),
-            roi_stage=roi_stage, roi_sinks=roi_sinks, batch=cfg.batch, progress=progress, stop=stop,
-            sinks=[*sinks, *extra], renderers=out.renderers(types, params, person_of), hud=hud,
-        )
-    finally:
-        out.close_all(extra)
-    if csv_path is not None:
-        from streamseg import log
-
-        log.info(f"wrote stats: {csv_path} ({extra[-1].rows} rows)")
-    return report
+    return _run_with_stats(csv_path, alert_above, roi_sinks, lambda extra: process_video_file(
+        inp, outputs, seg, smoother=smoother, threshold=cfg.threshold,
+        settings=EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset),
+        roi_stage=roi_stage, roi_sinks=roi_sinks, batch=cfg.batch, progress=progress, stop=stop,
+        sinks=[*sinks, *extra], renderers=out.renderers(types, params, person_of), hud=hud,
+    ))
 
 
 def process_live(
@@ -292,10 +305,7 @@ def process_live(
         from streamseg.sinks.virtual_cam import _import_pyvirtualcam
 
         _import_pyvirtualcam()  # missing extra: one line before anything loads
-    cfg = RunConfig.make(
-        config, smooth_params=smooth_params, roi_options=roi_options, method=method, smooth=smooth,
-        threshold=threshold, rois=list(rois) if rois else None, hands=hands or None, **options,
-    )
+    cfg = _run_config(config, method, smooth, threshold, smooth_params, roi_options, rois, hands, options)
     rec = prepare_output(out.check_video_output(output_type, Path(record)), overwrite=overwrite) if record is not None else None
     csv_path = prepare_output(Path(stats_csv), overwrite=overwrite) if stats_csv is not None else None
     if show:
@@ -317,21 +327,14 @@ def process_live(
     except BaseException:
         src.close()
         raise
-    extra = out.stats_sinks(csv_path, alert_above, emit=roi_sinks.send if roi_sinks else None)
-    try:
-        report = live_run(
-            src, seg, smoother, cfg.threshold, output_type=output_type, show=show, record=rec, roi_stage=roi_stage,
-            roi_sinks=roi_sinks, sinks=[*sinks, *extra], max_frames=max_frames, duration_s=duration, stop=stop,
-            renderers=out.renderers(types, params, person_of), hud=hud,
-            status=(not show) if status is None else status, status_interval=status_interval,
-            virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device,
-            virtual_cam_backend=virtual_cam_backend, background=params.background,
-        )
-    finally:
-        out.close_all(extra)
-    if csv_path is not None:
-        log.info(f"wrote stats: {csv_path} ({extra[-1].rows} rows)")
-    return report
+    return _run_with_stats(csv_path, alert_above, roi_sinks, lambda extra: live_run(
+        src, seg, smoother, cfg.threshold, output_type=output_type, show=show, record=rec, roi_stage=roi_stage,
+        roi_sinks=roi_sinks, sinks=[*sinks, *extra], max_frames=max_frames, duration_s=duration, stop=stop,
+        renderers=out.renderers(types, params, person_of), hud=hud,
+        status=(not show) if status is None else status, status_interval=status_interval,
+        virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device,
+        virtual_cam_backend=virtual_cam_backend, background=params.background,
+    ))
 
 
 def process_images(
@@ -487,10 +490,7 @@ def process_batch(
 
     types = out.check_output_types(output_types)
     params = out.effect_params(feather, strength, overlay_color, overlay_alpha, outline)
-    cfg = RunConfig.make(
-        config, smooth_params=smooth_params, roi_options=roi_options, method=method, smooth=smooth,
-        threshold=threshold, hands=hands or None, **options,
-    )
+    cfg = _run_config(config, method, smooth, threshold, smooth_params, roi_options, None, hands, options)
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"output folder is a file: {folder}")

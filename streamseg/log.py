@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
+from typing import Iterator
 
 from rich.console import Console
 
@@ -73,11 +75,8 @@ def quiet_libraries(verbose: bool = False) -> None:
     import warnings
 
     warnings.filterwarnings("ignore", module=r"(?!streamseg)")
-    if "cv2" in sys.modules:
-        try:
-            sys.modules["cv2"].setLogLevel(0)
-        except Exception:  # noqa: BLE001 - an OpenCV without the call
-            pass
+    if "cv2" in sys.modules and "OPENCV_LOG_LEVEL" not in _USER_ENV:
+        _opencv_log_level(0)  # imported already: the environment variable comes too late
     if "av" in sys.modules:
         try:
             sys.modules["av"].logging.set_level(None)
@@ -91,6 +90,41 @@ def quiet_libraries(verbose: bool = False) -> None:
         pass
     if sys.stderr is sys.__stderr__:
         _filter_fd2()
+
+
+def _opencv_log_level(level: int) -> int | None:
+    """Set OpenCV's log level (0 = silent) and return the one before; ``None`` when this OpenCV
+    has no such call (``cv2.setLogLevel`` up to 4.11, ``cv2.utils.logging`` from 4.12)."""
+    import cv2
+
+    ul = getattr(getattr(cv2, "utils", None), "logging", None)
+    get, put = (ul.getLogLevel, ul.setLogLevel) if hasattr(ul, "setLogLevel") else (
+        getattr(cv2, "getLogLevel", None), getattr(cv2, "setLogLevel", None)
+    )
+    if get is None or put is None:
+        return None
+    try:
+        before = int(get())
+        put(level)
+    except Exception:  # noqa: BLE001 - an OpenCV build without logging
+        return None
+    return before
+
+
+@contextmanager
+def opencv_silenced() -> Iterator[None]:
+    """OpenCV's own log lines off inside the block (opening a camera: OpenCV >= 4.12 logs every
+    backend it tries, over several lines), the level restored after. Only where
+    :func:`quiet_libraries` quietened the libraries: ``--verbose`` shows them."""
+    if not _quiet or "OPENCV_LOG_LEVEL" in _USER_ENV:
+        yield
+        return
+    before = _opencv_log_level(0)
+    try:
+        yield
+    finally:
+        if before is not None:
+            _opencv_log_level(before)
 
 
 #: environment values the user set before streamseg started (they win over ours)

@@ -206,3 +206,22 @@ def test_fallback_switches_on_the_native_path_too():
     r = Processor(seg, spy).process(Frame(frame(24, 32), index=0, time=0.0))
     assert seg.name == "ellipse" and seg.fallback_from == "broken"
     assert spy.shapes == [(24, 32)] and r.prob.shape == (24, 32)
+
+
+@pytest.mark.parametrize(("fallback", "note"), [(False, "(use --strict to make this an error)"), (True, "(as --fallback asks)")])
+def test_fallback_warning_says_how_it_was_allowed(fallback, note, monkeypatch):
+    from streamseg import log
+
+    warnings: list[str] = []
+    monkeypatch.setattr(log, "warn", warnings.append)
+
+    class Broken(Segmenter):
+        name, kind = "broken", "model"
+        options = MethodOptions(fallback=fallback)
+
+        def segment(self, frame):
+            raise MethodError("model 'broken' failed on the CPU")
+
+    seg = FallbackSegmenter(Broken(), lambda: create("ellipse"))
+    seg.segment(frame(24, 32))
+    assert warnings == [f"model 'broken' failed on the CPU; continuing with 'ellipse' {note}"]

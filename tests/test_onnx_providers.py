@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
+from onnx_helpers import sigmoid_model  # noqa: E402
 
 from streamseg.errors import ConfigError, MethodError  # noqa: E402
 from streamseg.segment import providers  # noqa: E402
 from streamseg.segment.base import MethodOptions  # noqa: E402
 from streamseg.segment.onnx_model import ModelSpec, OnnxSegmenter  # noqa: E402
 from streamseg.segment.registry import create  # noqa: E402
-
-
-def sigmoid_model(path: Path) -> Path:
-    graph = helper.make_graph(
-        [helper.make_node("Sigmoid", ["input"], ["prob"])],
-        "s",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 8, 8])],
-        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["N", 3, 8, 8])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    path.write_bytes(model.SerializeToString())
-    return path
 
 
 @pytest.fixture

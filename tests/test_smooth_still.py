@@ -232,3 +232,17 @@ def test_defaults_per_kind() -> None:
     sm = make_smoother("still:hold=3", {"still.hold": 5})
     assert sm.hold == 5
     assert split_spec("motion+grid:max_width=0") == ("motion", {"grid.max_width": "0"})
+
+
+def test_colour_thumbnail_of_a_cropped_odd_sized_frame() -> None:
+    """A non-contiguous frame (a crop, as odd-sized decodes give) once crashed numba's reshape."""
+    from streamseg.smooth.smoothers import make_smoother
+
+    big = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    frame = big[5:52, 7:70]  # 63 x 47, not contiguous
+    assert not frame.flags["C_CONTIGUOUS"]
+    sm = make_smoother("still")
+    prob = np.random.default_rng(1).random(frame.shape[:2]).astype(np.float32)
+    for _ in range(3):
+        out = sm.update(prob, frame)
+    assert out.shape == frame.shape[:2] and out.dtype == np.float32

@@ -102,17 +102,8 @@ class LiveSource:
     def _open_capture(self) -> cv2.VideoCapture:
         src = self.source
         req = self.request
-        ms = int(req.timeout_s * 1000)
-        if isinstance(src, str) and src.lower().startswith(URL_SCHEMES):
-            cap = cv2.VideoCapture(
-                src, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
-            )
-        elif isinstance(src, int):
-            cap = cv2.VideoCapture(src, cv2.CAP_V4L2) if hasattr(cv2, "CAP_V4L2") else cv2.VideoCapture(src)
-            if not cap.isOpened():
-                cap = cv2.VideoCapture(src)
-        else:
-            cap = cv2.VideoCapture(src)
+        with log.opencv_silenced():  # one error line of ours, not OpenCV's backend by backend
+            cap = self._video_capture()
         if not cap.isOpened():
             cap.release()
             raise InputError(f"cannot open {_describe(src)} (no such camera, or the stream did not answer)")
@@ -126,6 +117,19 @@ class LiveSource:
             cap.set(cv2.CAP_PROP_FPS, req.fps)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         return cap
+
+    def _video_capture(self) -> cv2.VideoCapture:
+        """``cv2.VideoCapture`` of the source: FFmpeg with timeouts for a URL, V4L2 first for an index."""
+        src = self.source
+        ms = int(self.request.timeout_s * 1000)
+        if isinstance(src, str) and src.lower().startswith(URL_SCHEMES):
+            return cv2.VideoCapture(
+                src, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms]
+            )
+        if isinstance(src, int):
+            cap = cv2.VideoCapture(src, cv2.CAP_V4L2) if hasattr(cv2, "CAP_V4L2") else cv2.VideoCapture(src)
+            return cap if cap.isOpened() else cv2.VideoCapture(src)
+        return cv2.VideoCapture(src)
 
     def open(self, start: bool = True) -> VideoInfo:
         """Open the source, read one frame and (unless ``start=False``; then :meth:`start`)

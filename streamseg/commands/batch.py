@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from streamseg.commands.common import (
+    ENCODER_OPTIONS,
+    BatchOpt,
     ConfigOpt,
     FallbackOpt,
     HandsOpt,
@@ -20,9 +22,11 @@ from streamseg.commands.common import (
     StrictOpt,
     ThreadsOpt,
     ThresholdOpt,
+    with_options,
 )
 
 
+@with_options(ENCODER_OPTIONS, after="smooth_param")
 def command(
     inputs: Annotated[
         list[str],
@@ -36,14 +40,10 @@ def command(
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
     smooth_param: SmoothParamOpt = None,
-    codec: Annotated[str, typer.Option("--codec", help="Video encoder (FFmpeg name).")] = "libx264",
-    crf: Annotated[int, typer.Option("--crf", min=0, max=51, help="Constant rate factor for x264/x265 (lower = better).")] = 20,
-    bitrate: Annotated[Optional[str], typer.Option("--bitrate", help="Target bitrate instead of CRF, e.g. 4M.")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="x264 speed preset (default: ultrafast for mask videos, veryfast for the others; docs/speed.md).", show_default=False)] = None,
     provider: ProviderOpt = "auto",
     threads: Annotated[int, typer.Option("--threads", min=0, help="Inference threads per worker (0 = 1 each with the default --workers, else cores / workers).")] = 0,
     size: SizeOpt = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, max=64, help="Frames per inference (models with a dynamic batch).")] = 1,
+    batch: BatchOpt = 1,
     strict: StrictOpt = False,
     fallback: FallbackOpt = False,
     rois: Annotated[bool, typer.Option("--rois", help="Write each file's ROI stream to <stem>_rois.jsonl next to its outputs.")] = False,
@@ -57,6 +57,7 @@ def command(
         Optional[str], typer.Option("--ray-address", help="Submit to an existing Ray cluster: auto or ray://HOST:PORT (default: a local Ray started for the run).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo files whose outputs are complete and newer than the input (they are skipped otherwise).")] = False,
+    **shared: Any,
 ) -> None:
     """Segment skin in many video files: one task per file, on workers that load the method once.
 
@@ -78,7 +79,6 @@ def command(
     streamseg.process_batch(
         inputs, output, method=method, output_types=output_type, smooth=smooth, workers=workers, ray_address=ray_address,
         force=force, threshold=threshold, config=config, smooth_params=parse_assignments(smooth_param, "--smooth-param"),
-        rois=rois, hands=hands, roi_options=parse_assignments(roi_option, "--roi-option"), codec=codec, crf=crf,
-        bitrate=bitrate, preset=preset, provider=provider, threads=threads, size=size, batch=batch,
-        strict=strict or None, fallback=fallback, progress=True,
+        rois=rois, hands=hands, roi_options=parse_assignments(roi_option, "--roi-option"), provider=provider, threads=threads, size=size, batch=batch,
+        strict=strict or None, fallback=fallback, progress=True, **shared,
     )

@@ -1,9 +1,11 @@
-"""Options shared by the ``video``, ``webcam`` and ``image`` commands, and the ``--stats`` table."""
+"""Options shared by the ``video``, ``webcam``, ``image`` and ``batch`` commands (one by one, and
+in groups added with :func:`with_options`), and the ``--stats`` table."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -83,6 +85,78 @@ AlertAboveOpt = Annotated[
     Optional[float],
     typer.Option("--alert-above", help="Print (and send to the --rois stream) an event when the skin fraction crosses this value."),
 ]
+
+CodecOpt = Annotated[
+    str, typer.Option("--codec", help="Video encoder (FFmpeg name); for -T alpha to .mov, prores_aw is ~3x faster than the default prores_ks.")
+]
+CrfOpt = Annotated[int, typer.Option("--crf", min=0, max=51, help="Constant rate factor for x264/x265 (lower = better).")]
+BitrateOpt = Annotated[Optional[str], typer.Option("--bitrate", help="Target bitrate instead of CRF, e.g. 4M.")]
+PresetOpt = Annotated[
+    Optional[str],
+    typer.Option("--preset", help="x264 speed preset (default: ultrafast for mask videos, veryfast for the others; docs/speed.md).", show_default=False),
+]
+BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=64, help="Frames per inference (models with a dynamic batch).")]
+
+#: option groups for :func:`with_options`: parameter name -> (annotated type, default)
+EFFECT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "feather": (FeatherOpt, None),
+    "strength": (StrengthOpt, None),
+    "overlay_color": (OverlayColorOpt, None),
+    "overlay_alpha": (OverlayAlphaOpt, None),
+    "outline": (OutlineOpt, None),
+}
+#: what ``video`` and ``webcam`` add to every frame's output
+RUN_OUTPUT_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "hud": (HudOpt, False),
+    "stats_csv": (StatsCsvOpt, None),
+    "alert_above": (AlertAboveOpt, None),
+}
+#: the video encoder's settings (``video``, ``batch``)
+ENCODER_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "codec": (CodecOpt, "libx264"),
+    "crf": (CrfOpt, 20),
+    "bitrate": (BitrateOpt, None),
+    "preset": (PresetOpt, None),
+}
+#: how the method runs (``strict`` goes on as ``None`` when not given: see :func:`api_options`)
+MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "provider": (ProviderOpt, "auto"),
+    "threads": (ThreadsOpt, 0),
+    "size": (SizeOpt, None),
+    "strict": (StrictOpt, False),
+    "fallback": (FallbackOpt, False),
+}
+
+
+def with_options(group: dict[str, tuple[Any, Any]], after: str) -> Callable:
+    """Add the options of ``group`` to a Typer command, after its parameter ``after``; the
+    command takes them in its ``**kwargs`` (see :func:`api_options`), which Typer does not see.
+
+    Example:
+        >>> @with_options(EFFECT_OPTIONS, after="x")
+        ... def cmd(x: int = 0, **shared):
+        ...     return shared
+        >>> list(inspect.signature(cmd).parameters)[:3]
+        ['x', 'feather', 'strength']
+    """
+
+    def add(func: Callable) -> Callable:
+        sig = inspect.signature(func, eval_str=True)
+        params = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        i = [p.name for p in params].index(after) + 1
+        new = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d, annotation=t) for n, (t, d) in group.items()]
+        func.__signature__ = sig.replace(parameters=[*params[:i], *new, *params[i:]])
+        return func
+
+    return add
+
+
+def api_options(shared: dict[str, Any]) -> dict[str, Any]:
+    """The options of :func:`with_options` groups as the Python API takes them: ``strict``
+    ``None`` when the flag is not given (a config file's ``strict`` then holds)."""
+    if "strict" in shared:
+        shared = {**shared, "strict": shared["strict"] or None}
+    return shared
 
 
 def print_stats(report, extra: dict[str, float] | None = None) -> None:

@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from streamseg.commands.common import (
-    DEFAULT_METHOD,
+    EFFECT_OPTIONS,
+    ENCODER_OPTIONS,
+    MODEL_OPTIONS,
     OUTPUT_TYPES_HELP,
-    AlertAboveOpt,
-    FeatherOpt,
-    HudOpt,
-    OutlineOpt,
-    OverlayAlphaOpt,
-    OverlayColorOpt,
-    StatsCsvOpt,
-    StrengthOpt,
+    RUN_OUTPUT_OPTIONS,
+    BatchOpt,
     ConfigOpt,
-    FallbackOpt,
     HandsOpt,
     MethodOpt,
     OverwriteOpt,
-    ProviderOpt,
     RoiOptionOpt,
     RoisOpt,
-    SizeOpt,
     SmoothOpt,
     SmoothParamOpt,
     StatsOpt,
-    StrictOpt,
-    ThreadsOpt,
     ThresholdOpt,
+    with_options,
 )
 
 
+@with_options(ENCODER_OPTIONS, after="smooth_param")
+@with_options(MODEL_OPTIONS, after="batch")
+@with_options(EFFECT_OPTIONS | RUN_OUTPUT_OPTIONS, after="output_type")
 def command(
     input: Annotated[Optional[Path], typer.Argument(help="Video file (default: the shipped demo clip).", show_default=False)] = None,
     output: Annotated[
@@ -46,33 +41,17 @@ def command(
     output_type: Annotated[
         str, typer.Option("--output-type", "-T", help=OUTPUT_TYPES_HELP + "; comma-separate for several outputs in one pass.")
     ] = "mask",
-    feather: FeatherOpt = None,
-    strength: StrengthOpt = None,
-    overlay_color: OverlayColorOpt = None,
-    overlay_alpha: OverlayAlphaOpt = None,
-    outline: OutlineOpt = None,
-    hud: HudOpt = False,
-    stats_csv: StatsCsvOpt = None,
-    alert_above: AlertAboveOpt = None,
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
     smooth_param: SmoothParamOpt = None,
-    codec: Annotated[str, typer.Option("--codec", help="Video encoder (FFmpeg name); for -T alpha to .mov, prores_aw is ~3x faster than the default prores_ks.")] = "libx264",
-    crf: Annotated[int, typer.Option("--crf", min=0, max=51, help="Constant rate factor for x264/x265 (lower = better).")] = 20,
-    bitrate: Annotated[Optional[str], typer.Option("--bitrate", help="Target bitrate instead of CRF, e.g. 4M.")] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="x264 speed preset (default: ultrafast for mask videos, veryfast for the others; docs/speed.md).", show_default=False)] = None,
-    provider: ProviderOpt = "auto",
-    threads: ThreadsOpt = 0,
-    size: SizeOpt = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, max=64, help="Frames per inference (models with a dynamic batch).")] = 1,
-    strict: StrictOpt = False,
-    fallback: FallbackOpt = False,
+    batch: BatchOpt = 1,
     rois: RoisOpt = None,
     hands: HandsOpt = False,
     roi_option: RoiOptionOpt = None,
     config: ConfigOpt = None,
     overwrite: OverwriteOpt = False,
     stats: StatsOpt = False,
+    **shared: Any,
 ) -> None:
     """Segment skin in a video file; keeps fps, timestamps, frame count and the audio track.
 
@@ -94,16 +73,13 @@ def command(
         streamseg video clip.mp4 -T retouch,blur --strength 0.7 --hud --stats-csv stats.csv
     """
     import streamseg
-    from streamseg.commands.common import print_stats
+    from streamseg.commands.common import api_options, print_stats
     from streamseg.pipeline.config import parse_assignments
 
     report = streamseg.process_video(
         input, output, method=method, output_types=output_type, smooth=smooth, threshold=threshold, config=config,
         smooth_params=parse_assignments(smooth_param, "--smooth-param"), rois=rois, hands=hands,
-        roi_options=parse_assignments(roi_option, "--roi-option"), codec=codec, crf=crf, bitrate=bitrate, preset=preset,
-        provider=provider, threads=threads, size=size, batch=batch, strict=strict or None, fallback=fallback, overwrite=overwrite, progress=True,
-        feather=feather, strength=strength, overlay_color=overlay_color, overlay_alpha=overlay_alpha, outline=outline,
-        hud=hud, stats_csv=stats_csv, alert_above=alert_above,
+        roi_options=parse_assignments(roi_option, "--roi-option"), batch=batch, overwrite=overwrite, progress=True, **api_options(shared),
     )
     if stats:
         print_stats(report, report.extra_ms)

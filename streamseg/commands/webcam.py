@@ -3,39 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from streamseg.commands.common import (
-    DEFAULT_METHOD,
+    EFFECT_OPTIONS,
+    MODEL_OPTIONS,
     OUTPUT_TYPES_HELP,
-    AlertAboveOpt,
-    FeatherOpt,
-    HudOpt,
-    OutlineOpt,
-    OverlayAlphaOpt,
-    OverlayColorOpt,
-    StatsCsvOpt,
-    StrengthOpt,
+    RUN_OUTPUT_OPTIONS,
     ConfigOpt,
-    FallbackOpt,
     HandsOpt,
     MethodOpt,
     OverwriteOpt,
-    ProviderOpt,
     RoiOptionOpt,
     RoisOpt,
-    SizeOpt,
     SmoothOpt,
     SmoothParamOpt,
     StatsOpt,
-    StrictOpt,
-    ThreadsOpt,
     ThresholdOpt,
+    with_options,
 )
 
 
+@with_options(MODEL_OPTIONS, after="smooth_param")
+@with_options(EFFECT_OPTIONS | RUN_OUTPUT_OPTIONS, after="output_type")
 def command(
     source: Annotated[str, typer.Option("--source", "-s", help="Camera index, /dev/videoN, rtsp:// / http:// URL, or a video file (played once at its own rate; see --loop).")] = "0",
     method: MethodOpt = None,
@@ -44,14 +36,6 @@ def command(
     output_type: Annotated[
         str, typer.Option("--output-type", "-T", help="What the window, the recording and the virtual camera show: " + OUTPUT_TYPES_HELP + ".")
     ] = "overlay",
-    feather: FeatherOpt = None,
-    strength: StrengthOpt = None,
-    overlay_color: OverlayColorOpt = None,
-    overlay_alpha: OverlayAlphaOpt = None,
-    outline: OutlineOpt = None,
-    hud: HudOpt = False,
-    stats_csv: StatsCsvOpt = None,
-    alert_above: AlertAboveOpt = None,
     virtual_cam: Annotated[
         bool, typer.Option("--virtual-cam", help="Send the output to a virtual camera (pip install 'streamseg[virtualcam]'; v4l2loopback on Linux, OBS on Windows/macOS).")
     ] = False,
@@ -71,11 +55,6 @@ def command(
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
     smooth_param: SmoothParamOpt = None,
-    provider: ProviderOpt = "auto",
-    threads: ThreadsOpt = 0,
-    size: SizeOpt = None,
-    strict: StrictOpt = False,
-    fallback: FallbackOpt = False,
     rois: RoisOpt = None,
     hands: HandsOpt = False,
     roi_option: RoiOptionOpt = None,
@@ -84,6 +63,7 @@ def command(
     duration: Annotated[Optional[float], typer.Option("--duration", min=0.1, help="Stop after this many seconds.")] = None,
     overwrite: OverwriteOpt = False,
     stats: StatsOpt = False,
+    **shared: Any,
 ) -> None:
     """Segment skin live from a webcam, a device or an IP camera stream.
 
@@ -103,7 +83,7 @@ def command(
         streamseg webcam --no-show --stats-csv stats.csv --alert-above 0.3
     """
     import streamseg
-    from streamseg.commands.common import print_stats
+    from streamseg.commands.common import api_options, print_stats
     from streamseg.pipeline.config import parse_assignments
 
     report = streamseg.process_live(
@@ -111,10 +91,8 @@ def command(
         height=height, fps=fps, mjpg=mjpg, reconnect=reconnect, timeout=timeout, threshold=threshold, config=config,
         smooth_params=parse_assignments(smooth_param, "--smooth-param"), rois=rois, hands=hands,
         roi_options=parse_assignments(roi_option, "--roi-option"), max_frames=max_frames, duration=duration, loop=loop,
-        overwrite=overwrite, provider=provider, threads=threads, size=size, strict=strict or None, fallback=fallback,
-        feather=feather, strength=strength, overlay_color=overlay_color, overlay_alpha=overlay_alpha, outline=outline,
-        hud=hud, stats_csv=stats_csv, alert_above=alert_above, virtual_cam=virtual_cam,
-        virtual_cam_device=virtual_cam_device, status_interval=status_interval,
+        overwrite=overwrite, virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device,
+        status_interval=status_interval, **api_options(shared),
     )
     if stats:
         print_stats(report)

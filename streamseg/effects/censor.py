@@ -65,17 +65,8 @@ def blur(frame: np.ndarray, mask: np.ndarray, strength: float = 0.5, feather_px:
 
 
 def pixelate(frame: np.ndarray, mask: np.ndarray, strength: float = 0.5, feather_px: float = 3.0) -> np.ndarray:
-    """Mosaic (block means) inside the mask.
-
-    Args:
-        frame: BGR uint8 (H, W, 3).
-        mask: skin mask (H, W), float32 in [0, 1] (or bool / uint8); skin where >= 0.5.
-        strength: 0..1, block size (see :func:`block_size`); 0 = unchanged.
-        feather_px: inward ramp of the blend at the mask edge, in pixels.
-
-    Returns:
-        BGR uint8 (H, W, 3), a new array; pixels outside the mask are bit-exact copies.
-    """
+    """Mosaic (block means) inside the mask; arguments and result as for :func:`blur`, but
+    ``strength`` (0..1) sets the block size (see :func:`block_size`); 0 = unchanged."""
     check_frame(frame)
     if strength <= 0:
         return frame.copy()

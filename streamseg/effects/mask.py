@@ -61,8 +61,10 @@ def feather(mask: np.ndarray, feather_px: float) -> np.ndarray:
     if bx is None:
         return out
     dist = cv2.distanceTransform(b[bx], cv2.DIST_L2, cv2.DIST_MASK_5)
-    cv2.multiply(dist, 1.0 / (feather_px + 1.0), dst=dist)
-    cv2.threshold(dist, 1.0, 1.0, cv2.THRESH_TRUNC, dst=dist)
+    # in place with NumPy: cv2.multiply takes a scalar for an array of another shape when the box
+    # is one column wide and refuses the types
+    dist *= np.float32(1.0 / (feather_px + 1.0))
+    np.minimum(dist, np.float32(1.0), out=dist)
     out[bx] = dist
     return out
 

@@ -33,7 +33,9 @@ except ModuleNotFoundError:  # Python 3.10
 
 from streamseg.errors import ConfigError
 
-DEFAULT_METHOD = "dlmv"
+#: the most accurate method that runs at <= 15 ms per frame on a 2-core laptop CPU (docs/eval.md):
+#: val 0.779 / 3x3 mosaics 0.629 / darker skin 0.763 at ~4 ms, against dlmv's 0.700 / 0.346 / 0.651
+DEFAULT_METHOD = "selfie-skin"
 
 #: type names for messages
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a table", list: "a list"}
@@ -251,7 +253,7 @@ class RunConfig:
 
         return MethodOptions(
             provider=self.provider, threads=self.threads, size=self.size, batch=batch or self.batch,
-            strict=bool(self.strict), params=self.params, extra=dict(self.method_settings),
+            strict=bool(self.strict), fallback=bool(self.fallback), params=self.params, extra=dict(self.method_settings),
         )
 
     def with_(self, **changes: Any) -> "RunConfig":

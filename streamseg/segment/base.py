@@ -34,6 +34,8 @@ class MethodOptions:
         size: model input size for ONNX files whose graph has a dynamic size.
         batch: frames per inference for file jobs (models with a dynamic batch).
         strict: raise instead of falling back to a classical method.
+        fallback: the fallback was asked for (``--fallback``), not only allowed by default; it
+            changes what the fallback warning says (:func:`streamseg.segment.fallback.fallback_note`).
         params: classical parameter file (``.npz``/``.json``); ``None`` = the shipped one.
         extra: method-specific settings (e.g. post-processing from a config file).
     """
@@ -43,6 +45,7 @@ class MethodOptions:
     size: int | None = None
     batch: int = 1
     strict: bool = False
+    fallback: bool = False
     params: Path | None = None
     extra: dict = field(default_factory=dict)
 

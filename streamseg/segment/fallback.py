@@ -30,6 +30,14 @@ from streamseg.errors import MethodError
 from streamseg.segment.base import Segmenter
 
 
+def fallback_note(options: Any | None) -> str:
+    """What a fallback warning ends with: how to make it an error, or, when ``--fallback`` asked
+    for it (``options.fallback``), that it was asked for (``--strict`` would contradict it)."""
+    if getattr(options, "fallback", False):
+        return "(as --fallback asks)"
+    return "(use --strict to make this an error)"
+
+
 class FallbackSegmenter(Segmenter):
     """Runs ``primary``; on its first run-time :class:`~streamseg.errors.MethodError` switches to
     ``make_fallback()`` for good.
@@ -83,7 +91,7 @@ class FallbackSegmenter(Segmenter):
     def _switch(self, exc: MethodError) -> None:
         failed = self.active
         fb = self._make_fallback()
-        log.warn(f"{exc}; continuing with {fb.name!r} (use --strict to make this an error)")
+        log.warn(f"{exc}; continuing with {fb.name!r} {fallback_note(getattr(failed, 'options', None))}")
         self._from = failed.name
         self.active, self.primary = fb, None
         failed.close()
@@ -92,15 +100,19 @@ class FallbackSegmenter(Segmenter):
         """BGR uint8 (H, W, 3) -> float32 (H, W) skin probability in [0, 1]."""
         return self.segment_batch([frame])[0]
 
-    def segment_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """One float32 (H, W) probability per BGR uint8 frame, from whatever runs now."""
+    def _run(self, method: str, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """``active.<method>(frames)``; on the primary's first failure, the fallback's instead."""
         if self.primary is None:
-            return self.active.segment_batch(frames)
+            return getattr(self.active, method)(frames)
         try:
-            return self.active.segment_batch(frames)
+            return getattr(self.active, method)(frames)
         except MethodError as exc:
             self._switch(exc)
-            return self.active.segment_batch(frames)
+            return getattr(self.active, method)(frames)
+
+    def segment_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """One float32 (H, W) probability per BGR uint8 frame, from whatever runs now."""
+        return self._run("segment_batch", frames)
 
     def segment_native(self, frame: np.ndarray) -> np.ndarray:
         """The probability at the resolution of what runs now (see :meth:`Segmenter.segment_native`)."""
@@ -108,13 +120,7 @@ class FallbackSegmenter(Segmenter):
 
     def segment_native_batch(self, frames: Sequence[np.ndarray]) -> list[np.ndarray]:
         """:meth:`segment_native` for several frames, falling back as :meth:`segment_batch` does."""
-        if self.primary is None:
-            return self.active.segment_native_batch(frames)
-        try:
-            return self.active.segment_native_batch(frames)
-        except MethodError as exc:
-            self._switch(exc)
-            return self.active.segment_native_batch(frames)
+        return self._run("segment_native_batch", frames)
 
     def warmup(self, height: int = 480, width: int = 640) -> None:
         self.segment(np.zeros((height, width, 3), np.uint8))

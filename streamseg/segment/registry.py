@@ -34,7 +34,9 @@ BUILTIN: dict[str, str] = {
 }
 
 #: models this project ships (``models/<file>`` + spec); a missing one falls back like a broken file
-SHIPPED_MODELS: dict[str, str] = {"dlmv": "dlmv-256.onnx", "u2netp": "u2netp-512.onnx"}
+SHIPPED_MODELS: dict[str, str] = {
+    "selfie-skin": "selfie-skin-256.onnx", "dlmv": "dlmv-256.onnx", "u2netp": "u2netp-256.onnx",
+}
 
 #: classical methods tried in this order when a model cannot run
 FALLBACK_ORDER = ("ellipse-diag", "ellipse")
@@ -130,7 +132,7 @@ def create(name: str, options: MethodOptions | None = None) -> Segmenter:
     The returned segmenter's ``fallback_from`` names the method it replaces.
     """
     from streamseg import log
-    from streamseg.segment.fallback import FallbackSegmenter
+    from streamseg.segment.fallback import FallbackSegmenter, fallback_note
 
     options = options or MethodOptions()
     try:
@@ -144,7 +146,7 @@ def create(name: str, options: MethodOptions | None = None) -> Segmenter:
             fb = first_fallback(options)
         except MethodError:
             raise exc from None
-        log.warn(f"{exc}; falling back to {fb.name!r} (use --strict to make this an error)")
+        log.warn(f"{exc}; falling back to {fb.name!r} {fallback_note(options)}")
         return FallbackSegmenter.standing_in(name, fb)
     if name not in BUILTIN and not options.strict:  # ONNX models: a run-time failure falls back
         return FallbackSegmenter(seg, lambda: first_fallback(options))

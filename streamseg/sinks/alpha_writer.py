@@ -1,9 +1,9 @@
 """Write pictures with an alpha channel: BGRA video (``.mov`` ProRes 4444, ``.webm`` VP9) and
 RGBA images (``.png``, ``.webp``, ``.tif``).
 
-:class:`AlphaVideoWriter` has the interface of :class:`~streamseg.sinks.encoder.VideoEncoder`
-(``write(image, pts=..., time_s=...)``, ``finish()``, ``abort(keep_partial)``): a writer
-thread behind a bounded queue, the file written under ``<stem>.partial<ext>`` and renamed when
+:class:`AlphaVideoWriter` is a :class:`~streamseg.sinks.encoder.ThreadedVideoWriter`, like
+:class:`~streamseg.sinks.encoder.VideoEncoder` (``write(image, pts=..., time_s=...)``,
+``finish()``, ``abort(keep_partial)``): a writer thread behind a bounded queue, the file written under ``<stem>.partial<ext>`` and renamed when
 complete, the input's audio copied (re-encoded to Opus for WebM).
 
 Example:
@@ -23,9 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import queue
-import threading
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -34,8 +31,8 @@ import av
 import cv2
 import numpy as np
 
-from streamseg import log
 from streamseg.errors import OutputError
+from streamseg.sinks.encoder import ThreadedVideoWriter
 from streamseg.sinks.output_path import commit, discard, partial_path
 
 
@@ -106,7 +103,7 @@ def write_alpha_image(path: Path, bgra: np.ndarray) -> Path:
     return commit(tmp, path)
 
 
-class AlphaVideoWriter:
+class AlphaVideoWriter(ThreadedVideoWriter):
     """Writes BGRA uint8 (H, W, 4) frames to ``.mov`` (ProRes 4444) or ``.webm`` (VP9 + alpha).
 
     Args:
@@ -145,160 +142,41 @@ class AlphaVideoWriter:
                 raise OutputError(f"unknown or unavailable --codec {codec!r}: {exc}") from None
             if self.spec.pix_fmt not in formats:
                 raise OutputError(f"--codec {codec} cannot encode {self.spec.pix_fmt} (alpha) for {self.path.suffix}")
-        self.tmp = partial_path(self.path)
-        self.width, self.height = int(width), int(height)
-        self.fps = Fraction(fps).limit_denominator(90000) if fps else Fraction(30)
-        self.time_base = Fraction(time_base) if time_base else 1 / self.fps
-        self.frames_written = 0
-        self.encode_seconds = 0.0
-        self._last_pts: int | None = None
-        self._warned_resize = False
-        self._error: BaseException | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
-        self._closed = False
-        self._kept: Path | None = None
-        self._open(audio_from)
-        self._thread = threading.Thread(target=self._run, name="streamseg-alpha-encode", daemon=True)
-        self._thread.start()
+        self._setup(width, height, fps, time_base, queue_size)
+        self._start(audio_from)
+
+    _writer_name = "alpha video writer"
+    _thread_name = "streamseg-alpha-encode"
+
+    @staticmethod
+    def _error_text(exc: BaseException) -> str:
+        return getattr(exc, "strerror", None) or str(exc)
 
     def _open(self, audio_from: Path | None) -> None:
-        try:
-            self.container = av.open(str(self.tmp), mode="w", format=self.spec.container)
-        except (av.error.FFmpegError, OSError) as exc:
-            raise OutputError(f"cannot write {self.tmp}: {getattr(exc, 'strerror', None) or exc}") from None
-        try:
-            stream = self.container.add_stream(self.spec.codec, rate=self.fps)
-        except (av.error.FFmpegError, ValueError) as exc:
-            self.container.close()
-            discard(self.tmp)
-            raise OutputError(f"encoder {self.spec.codec} for {self.path.suffix} is not available: {exc}") from None
-        stream.width, stream.height = self.width, self.height
-        stream.pix_fmt = self.spec.pix_fmt
-        stream.time_base = self.time_base
-        stream.codec_context.time_base = self.time_base
+        stream = self._open_stream(
+            self.spec.container,
+            self.spec.codec,
+            self.width,
+            self.height,
+            self.spec.pix_fmt,
+            f"encoder {self.spec.codec} for {self.path.suffix} is not available",
+        )
         stream.options = dict(self.spec.options)
         stream.thread_type = "AUTO"
         self.stream = stream
-        self.audio = None
-        if audio_from is not None:
-            # the video encoder's audio copier (private there); same container rules apply
-            from streamseg.sinks.encoder import _AudioCopy
-
-            try:
-                self.audio = _AudioCopy(audio_from, self.container)
-            except (av.error.FFmpegError, ValueError, IndexError) as exc:
-                log.warn(f"audio track not copied: {exc}")
+        self._open_audio(audio_from)  # the video encoder's audio copier; same container rules apply
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 4:
             raise ValueError(f"alpha writer expects BGRA uint8 (H, W, 4), got {image.dtype} {image.shape}")
-        h, w = image.shape[:2]
-        if (w, h) != (self.width, self.height):
-            if not self._warned_resize:
-                log.warn(f"frame size changed to {w}x{h}; resizing to the output size {self.width}x{self.height}")
-                self._warned_resize = True
-            image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        return np.ascontiguousarray(image)
+        return np.ascontiguousarray(self._fit_size(image))
 
-    def write(self, image: np.ndarray, pts: int | None = None, time_s: float | None = None) -> None:
-        """Queue one BGRA uint8 (H, W, 4) frame. ``pts`` is in ``time_base``; without it the
-        time ``time_s`` (seconds) or the frame count sets the timestamp.
+    def _accept(self, image: np.ndarray) -> np.ndarray:
+        """Checked in the caller's thread: a frame that is not BGRA uint8 raises ``ValueError``."""
+        return self._prepare(image)
 
-        Raises:
-            OutputError: the writer thread failed (disk full, permission...).
-            ValueError: the frame is not BGRA uint8.
-        """
-        image = self._prepare(image)
-        if self._error is not None:
-            raise self._as_output_error(self._error)
-        if pts is None:
-            pts = round(time_s / self.time_base) if time_s is not None else self.frames_written + self._queue.qsize()
-        while True:
-            try:
-                self._queue.put((image, int(pts)), timeout=0.2)
-                return
-            except queue.Full:
-                if self._error is not None:
-                    raise self._as_output_error(self._error) from None
-                if not self._thread.is_alive():
-                    raise OutputError("alpha video writer stopped unexpectedly")
-
-    def _as_output_error(self, exc: BaseException) -> OutputError:
-        if isinstance(exc, OutputError):
-            return exc
-        return OutputError(f"writing {self.tmp} failed: {getattr(exc, 'strerror', None) or exc}")
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                break
-            if self._error is not None:
-                continue  # drain after a failure
-            try:
-                t0 = time.perf_counter()
-                self._encode(*item)
-                self.encode_seconds += time.perf_counter() - t0
-            except BaseException as exc:  # noqa: BLE001 - surfaced by write()/finish()
-                self._error = exc
-
-    def _encode(self, image: np.ndarray, pts: int) -> None:
-        if self._last_pts is not None and pts <= self._last_pts:
-            pts = self._last_pts + 1  # strictly increasing timestamps (broken or repeated pts)
-        self._last_pts = pts
-        frame = av.VideoFrame.from_ndarray(image, format="bgra")
-        frame.pts = pts
-        frame.time_base = self.time_base
-        if self.audio is not None:
-            self.audio.feed_until(float(pts * self.time_base))
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
-        self.frames_written += 1
-
-    def _close_container(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
-        self._thread.join()
-        try:
-            if self._error is None:
-                for packet in self.stream.encode(None):
-                    self.container.mux(packet)
-                if self.audio is not None:
-                    self.audio.feed_until(None)
-        except BaseException as exc:  # noqa: BLE001
-            self._error = self._error or exc
-        finally:
-            if self.audio is not None:
-                self.audio.close()
-            try:
-                self.container.close()
-            except BaseException as exc:  # noqa: BLE001
-                self._error = self._error or exc
-
-    def finish(self) -> Path:
-        """Flush, close and rename to the final name. Returns the final path.
-
-        Raises:
-            OutputError: writing failed; the temporary file is removed.
-        """
-        self._close_container()
-        if self._error is not None:
-            discard(self.tmp)
-            raise self._as_output_error(self._error)
-        return commit(self.tmp, self.path)
-
-    def abort(self, keep_partial: bool) -> Path | None:
-        """Close what was written (playable) and keep it under the partial name, or delete it."""
-        if self._kept is not None:
-            return self._kept
-        self._close_container()
-        if keep_partial and self._error is None and self.frames_written > 0 and self.tmp.exists():
-            self._kept = self.tmp
-            return self.tmp
-        discard(self.tmp)
-        return None
+    def _frame(self, image: np.ndarray) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(image, format="bgra")
 
 
 def read_alpha_video(path: Path) -> tuple[list[np.ndarray], str]:

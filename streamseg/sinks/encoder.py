@@ -198,33 +198,24 @@ class _AudioCopy:
         self.input.close()
 
 
-class VideoEncoder:
-    """Writes BGR uint8 frames to ``path`` with PyAV in a writer thread.
+class ThreadedVideoWriter:
+    """What :class:`VideoEncoder` and :class:`~streamseg.sinks.alpha_writer.AlphaVideoWriter`
+    share: a writer thread behind a bounded queue, strictly increasing timestamps, the input's
+    audio interleaved, the file written under the partial name and renamed by :meth:`finish`.
 
-    Args:
-        path: final output path (the file is written as ``<stem>.partial<ext>`` first).
-        width, height: output size; odd sizes are padded to even for yuv420p (a note says so).
-        fps: nominal rate (also the time base when frames come without ``pts``).
-        time_base: time base of the ``pts`` passed to :meth:`write` (the input stream's).
-        settings: codec, quality and preset.
-        audio_from: a file whose first audio track is copied into the output.
-        queue_size: frames buffered for the writer thread.
+    A subclass sets up its stream in :meth:`_open` (with :meth:`_open_stream` and
+    :meth:`_open_audio`), turns a queued picture into an ``av.VideoFrame`` in :meth:`_frame`, and
+    may check or convert pictures in the caller's thread in :meth:`_accept`.
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        width: int,
-        height: int,
-        fps: Fraction,
-        time_base: Fraction | None = None,
-        settings: EncoderSettings | None = None,
-        audio_from: Path | None = None,
-        queue_size: int = 16,
-    ) -> None:
-        self.path = Path(path)
+    #: what :meth:`write` says when the writer thread is gone
+    _writer_name = "video writer"
+    #: the writer thread's name
+    _thread_name = "streamseg-encode"
+
+    def _setup(self, width: int, height: int, fps: Fraction, time_base: Fraction | None, queue_size: int) -> None:
+        """The state both writers keep (``self.path`` is set first)."""
         self.tmp = partial_path(self.path)
-        self.settings = settings or EncoderSettings()
         self.width, self.height = int(width), int(height)
         self.fps = Fraction(fps).limit_denominator(90000) if fps else Fraction(30)
         self.time_base = Fraction(time_base) if time_base else 1 / self.fps
@@ -232,53 +223,48 @@ class VideoEncoder:
         self.encode_seconds = 0.0
         self._last_pts: int | None = None
         self._warned_resize = False
-        self._yuv: np.ndarray | None = None  # reused yuv420p buffer of grey frames (writer thread only)
         self._error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._closed = False
         self._kept: Path | None = None
-        pad_w, pad_h = self.width % 2, self.height % 2
-        self.enc_width, self.enc_height = self.width + pad_w, self.height + pad_h
-        if (pad_w or pad_h) and self.settings.pix_fmt == "yuv420p":
-            log.info(f"odd frame size {self.width}x{self.height}: padded to {self.enc_width}x{self.enc_height} for the encoder")
-        else:
-            self.enc_width, self.enc_height = self.width, self.height
+
+    def _start(self, audio_from: Path | None) -> None:
         self._open(audio_from)
-        self._thread = threading.Thread(target=self._run, name="streamseg-encode", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self._thread_name, daemon=True)
         self._thread.start()
 
+    @staticmethod
+    def _error_text(exc: BaseException) -> str:
+        return _os_error_message(exc)
+
     def _open(self, audio_from: Path | None) -> None:
-        s = self.settings
+        raise NotImplementedError
+
+    def _open_stream(self, fmt: str | None, codec: str, width: int, height: int, pix_fmt: str, unavailable: str):
+        """Open the container under the partial name and add its video stream (size, pixel
+        format, time base set). ``unavailable`` starts the error when ``codec`` cannot be added.
+
+        Raises:
+            OutputError: the file cannot be opened or the codec is not available.
+        """
         try:
-            self.container = av.open(str(self.tmp), mode="w", format=self._format())
+            self.container = av.open(str(self.tmp), mode="w", format=fmt)
         except (av.error.FFmpegError, OSError) as exc:
-            raise OutputError(f"cannot write {self.tmp}: {_os_error_message(exc)}") from None
+            raise OutputError(f"cannot write {self.tmp}: {self._error_text(exc)}") from None
         try:
-            stream = self.container.add_stream(s.codec, rate=self.fps)
+            stream = self.container.add_stream(codec, rate=self.fps)
         except (av.error.FFmpegError, ValueError) as exc:
             self.container.close()
             discard(self.tmp)
-            raise OutputError(f"unknown or unavailable --codec {s.codec!r}: {exc}") from None
-        stream.width, stream.height = self.enc_width, self.enc_height
-        stream.pix_fmt = s.pix_fmt
+            raise OutputError(f"{unavailable}: {exc}") from None
+        stream.width, stream.height = width, height
+        stream.pix_fmt = pix_fmt
         stream.time_base = self.time_base
         stream.codec_context.time_base = self.time_base
-        opts: dict[str, str] = {}
-        if s.bitrate:
-            stream.bit_rate = _parse_bitrate(s.bitrate)
-        elif s.crf is not None and s.codec in ("libx264", "libx265", "h264", "hevc"):
-            opts["crf"] = str(s.crf)
-        if s.codec in ("libx264", "libx265", "h264", "hevc"):
-            opts["preset"] = s.preset or PICTURE_PRESET
-        threads = s.threads
-        if not threads:
-            from streamseg.threads import plan
+        return stream
 
-            threads = plan().encode  # the encode share of the cores (docs/speed.md)
-        if threads > 0:
-            stream.codec_context.thread_count = int(threads)
-        stream.options = opts
-        self.stream = stream
+    def _open_audio(self, audio_from: Path | None) -> None:
+        """Copy the first audio track of ``audio_from`` (a warning when it cannot be)."""
         self.audio: _AudioCopy | None = None
         if audio_from is not None:
             try:
@@ -287,52 +273,35 @@ class VideoEncoder:
                 log.warn(f"audio track not copied: {exc}")
                 self.audio = None
 
-    def _format(self) -> str | None:
-        ext = self.path.suffix.lower()
-        return {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}.get(ext)
-
-    def _prepare(self, image: np.ndarray) -> np.ndarray:
+    def _fit_size(self, image: np.ndarray, interpolation: int = cv2.INTER_AREA) -> np.ndarray:
+        """``image`` resized to the output size when it is another (one warning the first time)."""
         h, w = image.shape[:2]
         if (w, h) != (self.width, self.height):
             if not self._warned_resize:
                 log.warn(f"frame size changed to {w}x{h}; resizing to the output size {self.width}x{self.height}")
                 self._warned_resize = True
-            image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        if (self.enc_width, self.enc_height) != (self.width, self.height):
-            image = cv2.copyMakeBorder(
-                image, 0, self.enc_height - self.height, 0, self.enc_width - self.width, cv2.BORDER_REPLICATE
-            )
-        return np.ascontiguousarray(image)
+            image = cv2.resize(image, (self.width, self.height), interpolation=interpolation)
+        return image
 
-    @property
-    def takes_grey(self) -> bool:
-        """Whether :meth:`write` encodes a 2-D (grey or bool) picture without a colour conversion
-        (the output is ``yuv420p``)."""
-        return self.settings.pix_fmt == "yuv420p"
+    def _accept(self, image: np.ndarray) -> np.ndarray:
+        """A picture given to :meth:`write`, checked or converted in the caller's thread."""
+        return image
 
-    def _grey_frame(self, grey: np.ndarray) -> av.VideoFrame:
-        h, w = grey.shape[:2]
-        if (w, h) != (self.width, self.height):
-            if not self._warned_resize:
-                log.warn(f"frame size changed to {w}x{h}; resizing to the output size {self.width}x{self.height}")
-                self._warned_resize = True
-            src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
-            grey = cv2.resize(src, (self.width, self.height), interpolation=cv2.INTER_NEAREST).astype(grey.dtype, copy=False)
-        self._yuv = grey_to_yuv420p(grey, self._yuv)
-        return av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
+    def _frame(self, image: np.ndarray) -> av.VideoFrame:
+        raise NotImplementedError
 
     def write(self, image: np.ndarray, pts: int | None = None, time_s: float | None = None) -> None:
-        """Queue one BGR uint8 (H, W, 3) frame, or a bool/uint8 (H, W) grey one (a mask: encoded
-        straight into the luma plane when :attr:`takes_grey`). ``pts`` is in ``time_base``;
-        without it the time ``time_s`` (seconds) or the frame count sets the timestamp.
+        """Queue one frame. ``pts`` is in ``time_base``; without it the time ``time_s``
+        (seconds) or the frame count sets the timestamp.
 
         Raises:
             OutputError: the writer thread failed (disk full, permission...).
         """
+        image = self._accept(image)
         if self._error is not None:
             raise self._as_output_error(self._error)
         if pts is None:
-            pts = round(time_s / self.time_base) if time_s is not None else self.frames_written + len(self._queue.queue)
+            pts = round(time_s / self.time_base) if time_s is not None else self.frames_written + self._queue.qsize()
         while True:
             try:
                 self._queue.put((image, int(pts)), timeout=0.2)
@@ -341,12 +310,12 @@ class VideoEncoder:
                 if self._error is not None:
                     raise self._as_output_error(self._error) from None
                 if not self._thread.is_alive():
-                    raise OutputError("video writer stopped unexpectedly")
+                    raise OutputError(f"{self._writer_name} stopped unexpectedly")
 
     def _as_output_error(self, exc: BaseException) -> OutputError:
         if isinstance(exc, OutputError):
             return exc
-        return OutputError(f"writing {self.tmp} failed: {_os_error_message(exc)}")
+        return OutputError(f"writing {self.tmp} failed: {self._error_text(exc)}")
 
     def _run(self) -> None:
         while True:
@@ -367,14 +336,7 @@ class VideoEncoder:
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1  # keep timestamps strictly increasing (broken or repeated pts)
         self._last_pts = pts
-        if image.ndim == 2:
-            if self.takes_grey:
-                frame = self._grey_frame(image)
-            else:
-                g = image.view(np.uint8) * np.uint8(255) if image.dtype == np.bool_ else image
-                frame = av.VideoFrame.from_ndarray(self._prepare(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)), format="bgr24")
-        else:
-            frame = av.VideoFrame.from_ndarray(self._prepare(image), format="bgr24")
+        frame = self._frame(image)
         frame.pts = pts
         frame.time_base = self.time_base
         if self.audio is not None:
@@ -427,6 +389,102 @@ class VideoEncoder:
             return self.tmp
         discard(self.tmp)
         return None
+
+
+class VideoEncoder(ThreadedVideoWriter):
+    """Writes BGR uint8 frames to ``path`` with PyAV in a writer thread.
+
+    Args:
+        path: final output path (the file is written as ``<stem>.partial<ext>`` first).
+        width, height: output size; odd sizes are padded to even for yuv420p (a note says so).
+        fps: nominal rate (also the time base when frames come without ``pts``).
+        time_base: time base of the ``pts`` passed to :meth:`write` (the input stream's).
+        settings: codec, quality and preset.
+        audio_from: a file whose first audio track is copied into the output.
+        queue_size: frames buffered for the writer thread.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        width: int,
+        height: int,
+        fps: Fraction,
+        time_base: Fraction | None = None,
+        settings: EncoderSettings | None = None,
+        audio_from: Path | None = None,
+        queue_size: int = 16,
+    ) -> None:
+        self.path = Path(path)
+        self.settings = settings or EncoderSettings()
+        self._setup(width, height, fps, time_base, queue_size)
+        self._yuv: np.ndarray | None = None  # reused yuv420p buffer of grey frames (writer thread only)
+        pad_w, pad_h = self.width % 2, self.height % 2
+        self.enc_width, self.enc_height = self.width + pad_w, self.height + pad_h
+        if (pad_w or pad_h) and self.settings.pix_fmt == "yuv420p":
+            log.info(f"odd frame size {self.width}x{self.height}: padded to {self.enc_width}x{self.enc_height} for the encoder")
+        else:
+            self.enc_width, self.enc_height = self.width, self.height
+        self._start(audio_from)
+
+    def _open(self, audio_from: Path | None) -> None:
+        s = self.settings
+        stream = self._open_stream(
+            self._format(), s.codec, self.enc_width, self.enc_height, s.pix_fmt, f"unknown or unavailable --codec {s.codec!r}"
+        )
+        opts: dict[str, str] = {}
+        if s.bitrate:
+            stream.bit_rate = _parse_bitrate(s.bitrate)
+        elif s.crf is not None and s.codec in ("libx264", "libx265", "h264", "hevc"):
+            opts["crf"] = str(s.crf)
+        if s.codec in ("libx264", "libx265", "h264", "hevc"):
+            opts["preset"] = s.preset or PICTURE_PRESET
+        threads = s.threads
+        if not threads:
+            from streamseg.threads import plan
+
+            threads = plan().encode  # the encode share of the cores (docs/speed.md)
+        if threads > 0:
+            stream.codec_context.thread_count = int(threads)
+        stream.options = opts
+        self.stream = stream
+        self._open_audio(audio_from)
+
+    def _format(self) -> str | None:
+        ext = self.path.suffix.lower()
+        return {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}.get(ext)
+
+    def _prepare(self, image: np.ndarray) -> np.ndarray:
+        image = self._fit_size(image)
+        if (self.enc_width, self.enc_height) != (self.width, self.height):
+            image = cv2.copyMakeBorder(
+                image, 0, self.enc_height - self.height, 0, self.enc_width - self.width, cv2.BORDER_REPLICATE
+            )
+        return np.ascontiguousarray(image)
+
+    @property
+    def takes_grey(self) -> bool:
+        """Whether :meth:`write` encodes a 2-D (grey or bool) picture without a colour conversion
+        (the output is ``yuv420p``)."""
+        return self.settings.pix_fmt == "yuv420p"
+
+    def _grey_frame(self, grey: np.ndarray) -> av.VideoFrame:
+        h, w = grey.shape[:2]
+        if (w, h) != (self.width, self.height):
+            src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
+            grey = self._fit_size(src, cv2.INTER_NEAREST).astype(grey.dtype, copy=False)
+        self._yuv = grey_to_yuv420p(grey, self._yuv)
+        return av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
+
+    def _frame(self, image: np.ndarray) -> av.VideoFrame:
+        """A BGR uint8 (H, W, 3) picture, or a bool/uint8 (H, W) grey one (a mask: encoded
+        straight into the luma plane when :attr:`takes_grey`), as the encoder's frame."""
+        if image.ndim == 2:
+            if self.takes_grey:
+                return self._grey_frame(image)
+            g = image.view(np.uint8) * np.uint8(255) if image.dtype == np.bool_ else image
+            return av.VideoFrame.from_ndarray(self._prepare(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)), format="bgr24")
+        return av.VideoFrame.from_ndarray(self._prepare(image), format="bgr24")
 
 
 class VideoSink:

@@ -135,7 +135,8 @@ class _Motion:
                 from streamseg.smooth.kernels import colour_thumbnail
 
                 out = np.empty((h // self.scale, w // self.scale, 3), np.uint8)
-                colour_thumbnail(frame, self.scale, out)
+                # the kernel reads rows as flat runs: a cropped (non-contiguous) frame is copied first
+                colour_thumbnail(np.ascontiguousarray(frame), self.scale, out)
                 return out
             return cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
         return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (sw, sh), interpolation=cv2.INTER_AREA)

@@ -41,6 +41,9 @@ ARCH_TEXT["pose"] = (
     "input RGB in [0, 1]."
 )
 
+#: architectures that start from MediaPipe's bundled weights (streamseg.train.tflite_import)
+TRANSFERRED = ("selfie", "pose")
+
 #: one-line description per architecture (model specs and the first line of a card)
 ARCH_SUMMARY = {
     "dlmv": "DeepLabV3 + MobileNetV3-Large (11.0M), trained from scratch on the streamseg skin pool",
@@ -114,7 +117,12 @@ def render_card(info: dict) -> str:
         "",
         "## Training",
         "",
-        "Trained from scratch (no pretrained weights) with `streamseg train`; "
+        (
+            "Fine-tuned with `streamseg train` from MediaPipe's bundled weights (read from the installed "
+            "mediapipe wheel, never downloaded); "
+            if info["arch"] in TRANSFERRED
+            else "Trained from scratch (no pretrained weights) with `streamseg train`; "
+        )
         + _reproduce(info.get("configs") or [f"configs/{Path(info['file']).stem}.toml"])
         + " The numbers below describe the last run.",
         "",
@@ -125,6 +133,12 @@ def render_card(info: dict) -> str:
         "at weight 1 (they cannot be told apart automatically, and they are a minority).",
         f"- Loss: BCE + soft IoU (weights {cfg.get('bce_weight')} / {cfg.get('iou_weight')})"
         + (", summed over the fused and the six side outputs (deep supervision)" if info["arch"] == "u2netp" else "")
+        + (
+            f"; plus {cfg['distill_weight']} x the same loss against the soft masks of `{cfg.get('teacher')}` "
+            "on the same augmented views (distillation)"
+            if cfg.get("distill_weight")
+            else ""
+        )
         + ".",
         f"- Optimiser: AdamW, lr {cfg.get('lr')}, weight decay {cfg.get('weight_decay')} (none on norms/biases), "
         f"batch {cfg.get('batch')}, linear warm-up {cfg.get('warmup_epochs')} epoch then cosine to "

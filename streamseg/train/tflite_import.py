@@ -294,15 +294,19 @@ class TfliteGraph(nn.Module):
     def _w(self, t: int) -> torch.Tensor:
         return self.params[str(t)]
 
-    def _conv_pad(self, x: torch.Tensor, opt: dict, k: tuple[int, int], value: float = 0.0) -> torch.Tensor:
+    def _pads(self, x: torch.Tensor, opt: dict, k: tuple[int, int]) -> tuple[int, int, int, int]:
+        """TF padding (left, right, top, bottom) of ``x`` for a window ``k``."""
         if opt["padding"] != _SAME:
-            return x
+            return 0, 0, 0, 0
         (sh, sw), (dh, dw) = opt["stride"], opt.get("dilation", (1, 1))
-        top, bottom = _same_pad(x.shape[2], k[0], sh, dh)
-        left, right = _same_pad(x.shape[3], k[1], sw, dw)
-        if top or bottom or left or right:
-            x = F.pad(x, (left, right, top, bottom), value=value)
-        return x
+        # int(): spatial sizes are fixed per graph, so the exported ONNX has constant pads, not shape arithmetic
+        top, bottom = _same_pad(int(x.shape[2]), k[0], sh, dh)
+        left, right = _same_pad(int(x.shape[3]), k[1], sw, dw)
+        return left, right, top, bottom
+
+    def _conv_pad(self, x: torch.Tensor, opt: dict, k: tuple[int, int], value: float = 0.0) -> torch.Tensor:
+        pads = self._pads(x, opt, k)
+        return F.pad(x, pads, value=value) if any(pads) else x
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` RGB in [0, 1] -> the kept output in NCHW (a logit for segmentation)."""
@@ -316,15 +320,20 @@ class TfliteGraph(nn.Module):
             if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
                 w = self._w(ins[1])
                 b = self._w(ins[2]) if len(ins) > 2 and ins[2] >= 0 else None
-                h = self._conv_pad(arg(ins[0]), o, (w.shape[2], w.shape[3]))
+                h = arg(ins[0])
+                left, right, top, bottom = self._pads(h, o, (w.shape[2], w.shape[3]))
+                if left == right and top == bottom:  # symmetric: the convolution pads (one ONNX Conv)
+                    pad = (top, left)
+                else:  # TF's stride-2 'SAME' puts the extra row/column after
+                    h, pad = F.pad(h, (left, right, top, bottom)), (0, 0)
                 groups = h.shape[1] if op.kind == "DEPTHWISE_CONV_2D" else 1
-                y = F.conv2d(h, w, b, stride=o["stride"], dilation=o["dilation"], groups=groups)
+                y = F.conv2d(h, w, b, stride=o["stride"], padding=pad, dilation=o["dilation"], groups=groups)
                 y = _activation(y, o["act"])
             elif op.kind == "CUSTOM:Convolution2DTransposeBias":
                 w, b = self._w(ins[1]), self._w(ins[2])
                 y = F.conv_transpose2d(arg(ins[0]), w, b, stride=o["stride"])
                 if o["padding"] == _SAME:  # crop to in * stride, TF style (extra goes after)
-                    ih, iw = arg(ins[0]).shape[2:]
+                    ih, iw = (int(v) for v in arg(ins[0]).shape[2:])
                     th, tw = y.shape[2] - ih * o["stride"][0], y.shape[3] - iw * o["stride"][1]
                     y = y[:, :, th // 2: y.shape[2] - (th - th // 2), tw // 2: y.shape[3] - (tw - tw // 2)]
             elif op.kind == "AVERAGE_POOL_2D":
@@ -356,9 +365,9 @@ class TfliteGraph(nn.Module):
                 oh, ow = self.ints[ins[1]]
                 h = arg(ins[0])
                 parsed = self.shapes.get(ins[0], ())
-                if len(parsed) == 4 and tuple(h.shape[2:]) != tuple(parsed[1:3]):
+                if len(parsed) == 4 and tuple(int(v) for v in h.shape[2:]) != tuple(parsed[1:3]):
                     # another input size than the file's: keep the file's scale factor
-                    oh, ow = h.shape[2] * oh // parsed[1], h.shape[3] * ow // parsed[2]
+                    oh, ow = int(h.shape[2]) * oh // parsed[1], int(h.shape[3]) * ow // parsed[2]
                 if o["align_corners"]:
                     y = F.interpolate(h, size=(oh, ow), mode="bilinear", align_corners=True)
                 elif o["half_pixel"]:

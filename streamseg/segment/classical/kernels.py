@@ -177,9 +177,10 @@ def open3_blur5_binary(src, out):  # pragma: no cover - compiled
     bit-identical to ``cv2.GaussianBlur(opened / 255 as float32, (5, 5), 0)``: for sigma 0
     OpenCV's 5-tap kernel is the fixed (1, 4, 6, 4, 1) / 16, so on a 0 / 1 image every partial
     sum of its float32 row and column passes is k / 256 with k <= 256, exact in any order
-    (with or without FMA); here they are summed as small integers in float32 (exact as well),
-    then scaled by 1/256 (exact). Borders: the opening ignores pixels outside the frame (as
-    OpenCV's morphology does), the blur reflects (``BORDER_REFLECT_101``). Rows are processed
+    (with or without FMA); here they are the same sums as integers (uint8 row sums <= 16,
+    uint16 column sums <= 256), converted to float32 and scaled by 1/256 (exact). Borders: the
+    opening ignores pixels outside the frame (as OpenCV's morphology does), the blur reflects
+    (``BORDER_REFLECT_101``). Rows are processed
     in blocks, each recomputing the few rows either side that it reads.
     """
     h, w = out.shape
@@ -195,33 +196,37 @@ def open3_blur5_binary(src, out):  # pragma: no cover - compiled
         ero = np.empty((e1 - e0, w), np.uint8)
         for k in range(e0, e1):
             _erode_row(src, k, ero[k - e0])
-        rows = np.empty((o1 - o0, w), np.float32)  # opened (0 / 1) rows after the horizontal blur: 0..16
-        t = np.empty(w, np.float32)
+        rows = np.empty((o1 - o0, w), np.uint8)  # opened (0 / 1) rows after the horizontal blur: 0..16
+        t = np.empty(w, np.uint8)
+        one, four, six = np.uint8(1), np.uint8(4), np.uint8(6)
         for k in range(o0, o1):
             c = ero[k - e0]
             up = ero[k - 1 - e0] if k > 0 else c
             dn = ero[k + 1 - e0] if k + 1 < h else c
             for j in range(w):
-                t[j] = np.float32(max(max(c[j], up[j]), dn[j]) & 1)
+                t[j] = max(max(c[j], up[j]), dn[j])
             if w > 1:
-                t0 = np.float32(max(c[0], c[1]) & 1)
+                t0 = max(t[0], c[1])
                 for j in range(1, w - 1):
-                    t[j] = max(t[j], np.float32(max(c[j - 1], c[j + 1]) & 1))
-                t[w - 1] = max(t[w - 1], np.float32(c[w - 2] & 1))
-                t[0] = max(t[0], t0)
+                    t[j] = max(t[j], max(c[j - 1], c[j + 1]))
+                t[w - 1] = max(t[w - 1], c[w - 2])
+                t[0] = t0
+            for j in range(w):
+                t[j] = t[j] & one
             r = rows[k - o0]
             for j in range(min(2, w)):
-                r[j] = (
-                    t[_reflect101(j - 2, w)] + np.float32(4.0) * t[_reflect101(j - 1, w)] + np.float32(6.0) * t[j]
-                    + np.float32(4.0) * t[_reflect101(j + 1, w)] + t[_reflect101(j + 2, w)]
+                r[j] = np.uint8(
+                    t[_reflect101(j - 2, w)] + 4 * t[_reflect101(j - 1, w)] + 6 * t[j]
+                    + 4 * t[_reflect101(j + 1, w)] + t[_reflect101(j + 2, w)]
                 )
             for j in range(2, w - 2):
-                r[j] = t[j - 2] + np.float32(4.0) * (t[j - 1] + t[j + 1]) + np.float32(6.0) * t[j] + t[j + 2]
+                r[j] = np.uint8(t[j - 2] + four * (t[j - 1] + t[j + 1]) + six * t[j] + t[j + 2])
             for j in range(max(2, w - 2), w):
-                r[j] = (
-                    t[_reflect101(j - 2, w)] + np.float32(4.0) * t[_reflect101(j - 1, w)] + np.float32(6.0) * t[j]
-                    + np.float32(4.0) * t[_reflect101(j + 1, w)] + t[_reflect101(j + 2, w)]
+                r[j] = np.uint8(
+                    t[_reflect101(j - 2, w)] + 4 * t[_reflect101(j - 1, w)] + 6 * t[j]
+                    + 4 * t[_reflect101(j + 1, w)] + t[_reflect101(j + 2, w)]
                 )
+        f4, f6 = np.uint16(4), np.uint16(6)
         for i in range(r0, r1):
             a = rows[_reflect101(i - 2, h) - o0]
             bb = rows[_reflect101(i - 1, h) - o0]
@@ -230,7 +235,10 @@ def open3_blur5_binary(src, out):  # pragma: no cover - compiled
             e = rows[_reflect101(i + 2, h) - o0]
             o = out[i]
             for j in range(w):
-                o[j] = (a[j] + np.float32(4.0) * (bb[j] + d[j]) + np.float32(6.0) * c[j] + e[j]) * inv
+                s16 = np.uint16(
+                    np.uint16(a[j]) + f4 * (np.uint16(bb[j]) + np.uint16(d[j])) + f6 * np.uint16(c[j]) + np.uint16(e[j])
+                )
+                o[j] = np.float32(s16) * inv
 
 
 @njit(**_JIT)
