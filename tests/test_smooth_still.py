@@ -1,6 +1,6 @@
 """Still-pixel flicker (metric and the ``still`` smoother) on generated clips; the per-kind defaults; grids.
 
-No GPU, no ../shared: every clip here is generated. The ratios asserted are the target of issue 20
+No GPU, nothing from the shared data folder: every clip here is generated. The ratios asserted are the target of issue 20
 (still-pixel flicker <= 0.4x per-frame), which the defaults reach on the real clips
 (docs/smoothing.md, "Second round").
 """

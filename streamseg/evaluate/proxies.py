@@ -33,10 +33,25 @@ from pathlib import Path
 import numpy as np
 
 from streamseg.dataset import Sample, SkinDataset
-from streamseg.errors import ConfigError
+from streamseg.errors import ConfigError, InputError
+from streamseg.evaluate.pairs import match_mask
 
 #: ``--skin-tone`` names -> (L factor, chroma factor) in OpenCV's 8-bit Lab
 SKIN_TONES = {"dark": (0.55, 1.15), "darker": (0.4, 1.2), "light": (1.2, 0.85)}
+
+
+def _pair(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+    """BGR uint8 image and its 0/255 uint8 mask at the image's size (as ``evaluate`` matches them).
+
+    Raises:
+        InputError: unreadable files, or a mask of another aspect ratio (the image is then
+            reported as not scored, as in a plain eval).
+    """
+    img, msk = SkinDataset.load_image(sample), SkinDataset.load_mask(sample)
+    matched = match_mask(msk, *img.shape[:2])
+    if matched is None:
+        raise InputError(f"size mismatch: mask {msk.shape[1]}x{msk.shape[0]} vs image {img.shape[1]}x{img.shape[0]} (other aspect ratio)")
+    return img, np.where(matched, 255, 0).astype(np.uint8)
 
 
 class MosaicDataset(SkinDataset):
@@ -68,22 +83,12 @@ class MosaicDataset(SkinDataset):
                 out.append(replace(parts[0], id=sid))
         return out
 
-    def _tiles(self, sample: Sample) -> list[tuple[np.ndarray, np.ndarray]]:
-        import cv2
-
-        pairs = []
-        for p in self._parts[sample.id]:
-            img, msk = SkinDataset.load_image(p), SkinDataset.load_mask(p)
-            if msk.shape != img.shape[:2]:
-                msk = cv2.resize(msk.astype(np.uint8), (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
-            pairs.append((img, np.where(msk, 255, 0).astype(np.uint8)))
-        return pairs
-
     def _mosaic(self, sample: Sample) -> tuple[np.ndarray, np.ndarray]:
         from streamseg.train.augment import mosaic
 
         if self._last is None or self._last[0] != sample.id:
-            self._last = (sample.id, mosaic(self._tiles(sample), self.n, self.n * self.tile))
+            tiles = [_pair(p) for p in self._parts[sample.id]]
+            self._last = (sample.id, mosaic(tiles, self.n, self.n * self.tile))
         return self._last[1]
 
     def load_image(self, sample: Sample) -> np.ndarray:  # type: ignore[override]
@@ -106,16 +111,10 @@ class SkinToneDataset(SkinDataset):
 
     def load_image(self, sample: Sample) -> np.ndarray:  # type: ignore[override]
         """BGR uint8 (H, W, 3) with the skin darker or lighter; elsewhere as the file."""
-        import cv2
-
         from streamseg.train.augment import skin_tone
 
-        img = SkinDataset.load_image(sample)
-        msk = SkinDataset.load_mask(sample)
-        if msk.shape != img.shape[:2]:
-            msk = cv2.resize(msk.astype(np.uint8), (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
         lightness, chroma = SKIN_TONES[self.tone]
-        return skin_tone(img, np.where(msk, 255, 0).astype(np.uint8), lightness, chroma)
+        return skin_tone(*_pair(sample), lightness, chroma)
 
 
 def proxy_dataset(root: str | Path, mosaic: int = 0, skin_tone: str = "") -> SkinDataset:

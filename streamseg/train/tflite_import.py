@@ -86,10 +86,8 @@ class Op:
     options: dict = field(default_factory=dict)
 
 
-def _op_name(model, op) -> str:
-    import tflite
-
-    names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+def _op_name(model, op, names: dict[int, str]) -> str:
+    """``CONV_2D``, ``CUSTOM:<code>``, ...; ``names``: builtin code -> name (built once per parse)."""
     oc = model.OperatorCodes(op.OpcodeIndex())
     code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
     name = names.get(code, str(code))
@@ -183,10 +181,11 @@ def parse(path: str | Path, output_shape: tuple[int, ...] | None = None) -> tupl
         if len(matches) != 1:
             raise TfliteImportError(f"no single output of shape {output_shape} in {Path(path).name}")
         out = matches[0]
+    names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
     ops: list[Op] = []
     for i in range(g.OperatorsLength()):
         op = g.Operators(i)
-        kind = _op_name(model, op)
+        kind = _op_name(model, op, names)
         ins = [op.Inputs(j) for j in range(op.InputsLength())]
         if kind == "DEQUANTIZE":
             consts[op.Outputs(0)] = consts[ins[0]]
