@@ -13,7 +13,7 @@ as stale, the median segment time and the target of issue 19 (median <= one infe
 frame interval, p99 <= twice that).
 
 Usage:
-    .venv/bin/python benchmarks/live_latency.py                          # 640x480 and 1280x720, dlmv and ellipse-diag, 20 s each
+    .venv/bin/python benchmarks/live_latency.py                          # 640x480 and 1280x720, the default model and ellipse-diag, 20 s each
     .venv/bin/python benchmarks/live_latency.py --size 640x480 --method ellipse-diag --seconds 10
 """
 
@@ -25,6 +25,8 @@ import statistics
 import time
 
 import numpy as np
+
+from streamseg.pipeline.config import DEFAULT_METHOD
 
 BITS = 40
 BLOCK = 16
@@ -153,13 +155,13 @@ def run_one(width: int, height: int, method: str, seconds: float, fps: float, ou
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", action="append", help="WxH, repeatable (default 640x480 and 1280x720)")
-    ap.add_argument("--method", action="append", help="repeatable (default dlmv and ellipse-diag)")
+    ap.add_argument("--method", action="append", help=f"repeatable (default {DEFAULT_METHOD} and ellipse-diag)")
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--output-type", default="overlay")
     args = ap.parse_args()
     sizes = [tuple(int(v) for v in s.lower().split("x")) for s in (args.size or ["640x480", "1280x720"])]
-    methods = args.method or ["dlmv", "ellipse-diag"]
+    methods = args.method or [DEFAULT_METHOD, "ellipse-diag"]
     rows = [run_one(w, h, m, args.seconds, args.fps, args.output_type) for (w, h) in sizes for m in methods]
     print(f"MJPEG on loopback at {args.fps:g} fps, {args.seconds:g} s per row, -T {args.output_type}; latency = shown - sent")
     print("| size | method | frames | fps | median ms | p90 ms | p99 ms | stale skipped | segment ms | target median (seg + 1/fps) | met (median, p99 <= 2x) |")

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from temporal import iter_clip  # noqa: E402
 
+from streamseg.pipeline.config import DEFAULT_METHOD  # noqa: E402
 from streamseg.segment import MethodOptions, create  # noqa: E402
 from streamseg.smooth import make_smoother  # noqa: E402
 from streamseg.smooth.flicker import StillPixelFlicker  # noqa: E402
@@ -68,7 +69,7 @@ def run(seg, clip: Path, variants: list[str], frames: int, threshold: float, blu
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clips", nargs="+", type=Path)
-    ap.add_argument("--method", default="dlmv")
+    ap.add_argument("--method", default=DEFAULT_METHOD)
     ap.add_argument("--smoothers", default="still,still:static_weight=0.05:hold=0:blur=5")
     ap.add_argument("--frames", type=int, default=150, help="frames per clip (0 = all)")
     ap.add_argument("--still-threshold", type=float, default=3.0)

@@ -87,6 +87,31 @@ def test_classical_rows_per_frame_size() -> None:
         assert r.n == 3 and r.median_ms <= r.p90_ms and r.floor_ms > 0 and r.threads.startswith("opencv")
 
 
+class NumbaClassical(Classical):
+    provider = "numba"
+
+
+def test_floor_is_timed_on_the_threads_the_method_runs_on(monkeypatch) -> None:
+    import cv2
+
+    from streamseg.evaluate import latency
+
+    seen: list[int | None] = []
+    real = latency.floor_ms
+
+    def spy(frame, warmup=3, repeats=30, threads=None):
+        seen.append(threads)
+        return real(frame, warmup, repeats, threads)
+
+    monkeypatch.setattr(latency, "floor_ms", spy)
+    before = cv2.getNumThreads()
+    rows = bench_method("n", NumbaClassical(), [256], [(32, 24)], MethodOptions(threads=1), warmup=0, repeats=2)
+    assert seen == [1] and rows[0].threads == "numba 1"
+    assert cv2.getNumThreads() == before  # the floor puts OpenCV's setting back
+    bench_method("c", Classical(), [256], [(32, 24)], MethodOptions(threads=1), warmup=0, repeats=2)
+    assert seen[-1] == before  # an OpenCV method: the floor on OpenCV's own count
+
+
 def test_fixed_model_gets_one_row_at_its_native_size() -> None:
     seg = FixedModel()
     assert model_input_size(seg) == "64"

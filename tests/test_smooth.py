@@ -200,7 +200,9 @@ def test_new_frame_size_resets() -> None:
     assert out.shape == (H + 2, W) and out.max() == 0.0
 
 
-@pytest.mark.parametrize("spec", ["ema", "motion", "uncertainty+motion+hysteresis"])
+@pytest.mark.parametrize(
+    "spec", ["ema", "motion", "uncertainty+motion+hysteresis", "motion:flow=true+hysteresis", "uncertainty:gamma=2", "hysteresis"]
+)
 def test_numba_and_numpy_agree(spec: str) -> None:
     rng = np.random.default_rng(5)
     a, b = make_smoother(spec, backend="numba"), make_smoother(spec, backend="numpy")

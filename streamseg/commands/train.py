@@ -9,7 +9,7 @@ import typer
 
 
 def command(
-    arch: Optional[str] = typer.Option(None, "--arch", help="Architecture: dlmv or u2netp (default: the config's)."),
+    arch: Optional[str] = typer.Option(None, "--arch", help="Architecture: dlmv, u2netp, selfie or pose (default: the config's)."),
     data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (images/, masks/, manifest.csv)."),
     size: Optional[int] = typer.Option(None, "--size", help="Final training size in px (multiple of 32)."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Total epochs (a larger value on --resume extends the run)."),

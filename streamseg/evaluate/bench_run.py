@@ -60,7 +60,7 @@ def run_bench(
         for name, why in sel.skipped.items():
             log.warn(f"skipping {name}: {why}")
         rows, video_rows = [], []
-        floors: dict[tuple[int, int], Timing] = {}
+        floors: dict[tuple[tuple[int, int], int | None], Timing] = {}  # (frame size, threads)
 
         def show(r) -> None:
             log.info(f"{r.method:>14} {r.size:>10}: median {r.median_ms:8.2f} ms, p90 {r.p90_ms:8.2f} ms (floor {r.floor_ms:.2f} ms)")

@@ -136,9 +136,34 @@ def synthetic_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
     return img
 
 
-def floor_ms(frame: np.ndarray, warmup: int = 3, repeats: int = 30) -> Timing:
-    """Time one ``cv2.cvtColor(frame, COLOR_BGR2YCrCb)``: the floor next to every row."""
-    return time_call(lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb), warmup=warmup, repeats=repeats)
+def floor_ms(frame: np.ndarray, warmup: int = 3, repeats: int = 30, threads: int | None = None) -> Timing:
+    """Time one ``cv2.cvtColor(frame, COLOR_BGR2YCrCb)``: the floor next to every row, on
+    ``threads`` OpenCV threads (``None``: OpenCV's current setting), so that a method is
+    compared at the thread count it runs at."""
+    before = cv2.getNumThreads()
+    if threads:
+        cv2.setNumThreads(int(threads))
+    try:
+        return time_call(lambda: cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb), warmup=warmup, repeats=repeats)
+    finally:
+        cv2.setNumThreads(before)
+
+
+def method_threads(seg: Segmenter, options: MethodOptions) -> tuple[str, int | None]:
+    """(library, threads) a method computes on: ``("ort", n)``, ``("numba", n)``, ``("opencv", n)``
+    or ``("default", None)`` for a model that does not say; ``n`` is ``None`` where the library
+    picks its own. The floor of the method's row is timed on the same number of threads."""
+    from streamseg.evaluate.machine import thread_counts
+
+    prov = str(seg.provider).lower()
+    if "executionprovider" in prov:
+        return "ort", options.threads or None
+    t = thread_counts()
+    if "numba" in prov:
+        return "numba", options.threads or t.get("numba")
+    if seg.kind == "model":
+        return "default", None
+    return "opencv", t.get("opencv")
 
 
 def model_input_hw(seg: Segmenter) -> tuple[int, int] | None:
@@ -207,18 +232,9 @@ class BenchRow:
 
 
 def _threads_label(seg: Segmenter, options: MethodOptions) -> str:
-    """What sets the thread count of this method: numba, ONNX Runtime or OpenCV."""
-    from streamseg.evaluate.machine import thread_counts
-
-    prov = str(seg.provider).lower()
-    if "executionprovider" in prov:
-        return f"ort {options.threads or 'default'}"
-    t = thread_counts()
-    if "numba" in prov:
-        return f"numba {options.threads or t.get('numba', '?')}"
-    if seg.kind == "model":
-        return "default"
-    return f"opencv {t.get('opencv', '?')}"
+    """What sets the thread count of this method and how many: ``"numba 1"``, ``"ort default"``..."""
+    lib, n = method_threads(seg, options)
+    return lib if lib == "default" else f"{lib} {n or 'default'}"
 
 
 def bench_method(
@@ -230,7 +246,7 @@ def bench_method(
     warmup: int = 3,
     repeats: int = 30,
     clip: Path | None = None,
-    floors: dict[tuple[int, int], Timing] | None = None,
+    floors: dict[tuple[tuple[int, int], int | None], Timing] | None = None,
     on_row: Callable[[BenchRow], None] | None = None,
     make: Callable[[MethodOptions], Segmenter] | None = None,
 ) -> list[BenchRow]:
@@ -247,10 +263,11 @@ def bench_method(
     floors = floors if floors is not None else {}
     rows: list[BenchRow] = []
 
-    def floor_for(wh: tuple[int, int], frame: np.ndarray) -> Timing:
-        if wh not in floors:
-            floors[wh] = floor_ms(frame, warmup, repeats)
-        return floors[wh]
+    def floor_for(wh: tuple[int, int], frame: np.ndarray, threads: int | None) -> Timing:
+        key = (wh, threads)
+        if key not in floors:
+            floors[key] = floor_ms(frame, warmup, repeats, threads)
+        return floors[key]
 
     def timed(s: Segmenter, wh: tuple[int, int], size: str, note: str) -> BenchRow:
         frame = bench_frame(wh[0], wh[1], clip)
@@ -263,7 +280,7 @@ def bench_method(
             raise MethodError(f"method {name!r} failed on a {wh[0]}x{wh[1]} frame: {type(exc).__name__}: {exc}") from exc
         row = BenchRow(
             name, s.kind, size, f"{wh[0]}x{wh[1]}", str(s.provider), _threads_label(s, options),
-            t.median_ms, t.p90_ms, floor_for(wh, frame).median_ms, t.n, note,
+            t.median_ms, t.p90_ms, floor_for(wh, frame, method_threads(s, options)[1]).median_ms, t.n, note,
         )
         if on_row:
             on_row(row)

@@ -126,20 +126,22 @@ class _Motion:
 
     def thumbnail(self, frame: np.ndarray) -> np.ndarray:
         """BGR uint8 (H, W, 3) -> grey uint8 (H / scale, W / scale), at least 8 x 8; with
-        ``colour`` the BGR uint8 (H // scale, W // scale, 3) thumbnail instead (block means, numba,
-        from every other row for scale >= 4; ``cv2.resize`` INTER_AREA without numba)."""
+        ``colour`` the BGR uint8 thumbnail of that size instead.
+
+        At scale 4 the colour thumbnail is the mean of rows 0 and 2 of each 4 x 4 block: two
+        ``cv2.resize`` INTER_LINEAR steps of exactly 2:1 on the row-strided view (no copy). 0.48 ms
+        for a 720p frame, against 1.5 ms for the numba block mean it replaced and 1.85 ms for
+        INTER_AREA (one core, loaded), to one grey level of the former. Other scales: INTER_AREA.
+        """
         h, w = frame.shape[:2]
         sw, sh = max(8, w // self.scale), max(8, h // self.scale)
-        if self.colour:
-            if _numba_ok() and w // self.scale >= 8 and h // self.scale >= 8:
-                from streamseg.smooth.kernels import colour_thumbnail
-
-                out = np.empty((h // self.scale, w // self.scale, 3), np.uint8)
-                # the kernel reads rows as flat runs: a cropped (non-contiguous) frame is copied first
-                colour_thumbnail(np.ascontiguousarray(frame), self.scale, out)
-                return out
+        if not self.colour:
+            return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (sw, sh), interpolation=cv2.INTER_AREA)
+        if self.scale != 4 or w // 4 < 8 or h // 4 < 8:
             return cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA)
-        return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (sw, sh), interpolation=cv2.INTER_AREA)
+        rows = frame[: sh * 4 : 2, : sw * 4]  # rows 4i and 4i + 2, whole blocks only
+        half = cv2.resize(rows, (sw * 2, sh), interpolation=cv2.INTER_LINEAR)
+        return cv2.resize(half, (sw, sh), interpolation=cv2.INTER_LINEAR)
 
     def _absdiff(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """float32 (h, w) absolute difference (the largest over B, G, R for colour thumbnails)."""
@@ -326,32 +328,12 @@ class TemporalSmoother(Smoother):
             return self._step_numba(prob, wsmall, flow)
         return self._step_numpy(prob, wsmall, flow)
 
-    def _step_numba(self, prob: np.ndarray, wsmall: np.ndarray | None, flow: np.ndarray | None) -> np.ndarray:
-        from streamseg.smooth.kernels import smooth_step
-
-        h, w = prob.shape
-        if self._spare is None or self._spare[0].shape != prob.shape:
-            self._spare = (np.empty((h, w), np.float32), np.zeros((h, w), bool))
-        state_out, on_out = self._spare
-        on_prev = self._on if self.hysteresis else on_out  # not read without hysteresis
-        result = np.empty((h, w), np.float32)
-        smooth_step(
-            np.ascontiguousarray(prob), self._state, state_out, result,
-            np.float32(self.alpha if self.alpha is not None else -1.0), self.use_unc,
-            np.float32(self.min_weight), np.float32(self.gamma),
-            wsmall if wsmall is not None else _DUMMY2, wsmall is not None,
-            flow if flow is not None else _DUMMY3, flow is not None,
-            on_prev, on_out, self.hysteresis, self.t_high, self.t_low, self.threshold, self._below,
-            self.gate, np.float32(self.gate_gain), np.float32(self.jump), self.hold, self._held_buf(h, w),
-        )  # fmt: skip
-        # swap the double buffers: the warp reads the old state while the new one is written
-        self._spare = (self._state, on_prev)
-        self._state = state_out
-        if self.hysteresis:
-            self._on = on_out
-        return result
-
-    def _step_numpy(self, prob: np.ndarray, wsmall: np.ndarray | None, flow: np.ndarray | None) -> np.ndarray:
+    def _prepare(
+        self, prob: np.ndarray, wsmall: np.ndarray | None, flow: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """What both backends blend with, at grid size (h, w): the state and the hysteresis mask,
+        warped along the flow when there is one, and the motion weight resized to (h, w)
+        (``cv2.resize`` INTER_LINEAR; ``None`` without motion)."""
         h, w = prob.shape
         state, on_prev = self._state, self._on
         if flow is not None:
@@ -359,20 +341,61 @@ class TemporalSmoother(Smoother):
             state = cv2.remap(state, full, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             if on_prev is not None:
                 on_prev = cv2.remap(on_prev.view(np.uint8), full, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE).view(bool)
+        wm = cv2.resize(wsmall, (w, h), interpolation=cv2.INTER_LINEAR) if wsmall is not None else None
+        return state, on_prev, wm
+
+    def _confidence(self, prob: np.ndarray) -> np.ndarray:
+        """float32 |2p - 1| ** gamma of ``uncertainty`` (before its floor ``min_weight``)."""
+        conf = np.abs(prob * np.float32(2.0) - np.float32(1.0))
+        if self.gamma != 1.0:
+            conf **= np.float32(self.gamma)
+        return conf
+
+    def _step_numba(self, prob: np.ndarray, wsmall: np.ndarray | None, flow: np.ndarray | None) -> np.ndarray:
+        from streamseg.smooth.kernels import smooth_step
+
+        h, w = prob.shape
+        state, on_prev, wm = self._prepare(prob, wsmall, flow)
+        if wm is None:
+            wm = np.full((h, w), -1.0, np.float32)
+        if self._spare is None or self._spare[0].shape != prob.shape:
+            self._spare = (np.empty((h, w), np.float32), np.zeros((h, w), bool))
+        state_out, on_out = self._spare
+        if on_prev is None:
+            on_prev = on_out  # not read without hysteresis
+        if self._held is None or self._held.shape != (h, w):
+            self._held = np.zeros((h, w), np.uint8)
+        # no blend filter at all (plain hysteresis): the new value passes in full
+        fixed = self.alpha if self.alpha is not None else (-1.0 if self.use_unc or self.motion is not None else 1.0)
+        prob = np.ascontiguousarray(prob)
+        conf = self._confidence(prob) if self.use_unc else prob  # not read without uncertainty
+        result = np.empty((h, w), np.float32)
+        f = np.float32
+        smooth_step(
+            prob, state, state_out, result, conf, wm,
+            f(fixed), self.use_unc, f(self.min_weight), f(self.jump),
+            on_prev, on_out, self.hysteresis, self.t_high, self.t_low, self.threshold, self._below,
+            f(self.gate_gain if self.gate else 0.0), f(0.0 if self.gate else 1.0), self.hold or 255, self._held,
+        )  # fmt: skip
+        # swap the double buffers: the next frame writes into the arrays this one read
+        self._spare = (self._state, self._on if self._on is not None else on_prev)
+        self._state = state_out
+        if self.hysteresis:
+            self._on = on_out
+        return result
+
+    def _step_numpy(self, prob: np.ndarray, wsmall: np.ndarray | None, flow: np.ndarray | None) -> np.ndarray:
+        h, w = prob.shape
+        state, on_prev, wm = self._prepare(prob, wsmall, flow)
         weights: list[np.ndarray | float] = []
         if self.alpha is not None:
             weights.append(np.float32(self.alpha))
         if self.use_unc:
-            conf = np.abs(prob * np.float32(2.0) - np.float32(1.0))
-            if self.gamma != 1.0:
-                conf **= np.float32(self.gamma)
-            weights.append(np.maximum(conf, np.float32(self.min_weight)))
-        wm = None
-        if wsmall is not None:
-            wm = cv2.resize(wsmall, (w, h), interpolation=cv2.INTER_LINEAR)
+            weights.append(np.maximum(self._confidence(prob), np.float32(self.min_weight)))
+        if wm is not None:
             if self.jump > 0.0:
                 # a large change of the probability itself counts as motion (the kernel's jump)
-                dj = np.clip((np.abs(prob - self._state) * np.float32(2.0) - np.float32(self.jump)) / np.float32(self.jump), 0.0, 1.0)
+                dj = np.clip((np.abs(prob - state) * np.float32(2.0) - np.float32(self.jump)) / np.float32(self.jump), 0.0, 1.0)
                 wm = np.maximum(wm, dj.astype(np.float32))
             weights.append(wm)
         wt: np.ndarray | float = np.float32(1.0)
@@ -407,9 +430,7 @@ class TemporalSmoother(Smoother):
         return np.where(on, np.maximum(out, self.threshold), np.minimum(out, self._below))
 
 
-_DUMMY2 = np.zeros((1, 1), np.float32)
 _DUMMY_U8 = np.zeros((1, 1), np.uint8)
-_DUMMY3 = np.zeros((1, 1, 2), np.float32)
 
 
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
