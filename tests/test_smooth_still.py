@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -246,3 +247,40 @@ def test_colour_thumbnail_of_a_cropped_odd_sized_frame() -> None:
     for _ in range(3):
         out = sm.update(prob, frame)
     assert out.shape == frame.shape[:2] and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_a_held_decision_does_not_move_the_upsampled_boundary(backend: str) -> None:
+    """A native map (smaller than the frame) whose edge column wavers inside the band: the
+    hysteresis holds its decision, and the held value goes to the band's edge, so the mask
+    upsampled to the frame does not change (without the snap its boundary moved every frame)."""
+    frame = np.full((64, 64, 3), 120, np.uint8)  # nothing moves
+    sm = make_smoother("hysteresis", backend=backend)
+    masks = []
+    for t in range(30):
+        p = np.full((16, 16), 0.1, np.float32)
+        p[:, :7] = 0.9
+        p[:, 7] = 0.64 if t % 2 else 0.52  # on, inside the band [0.35, 0.65]
+        p[:, 8] = 0.4  # off, inside the band
+        out = sm.update(p, frame)
+        assert out.shape == (16, 16)
+        masks.append(cv2.resize(out, (64, 64), interpolation=cv2.INTER_LINEAR) >= 0.5)
+    assert all(np.array_equal(m, masks[5]) for m in masks[5:])
+    # the same values at frame size are not upsampled: kept as they are (>= threshold where on)
+    sm = make_smoother("still", backend=backend)
+    for t in range(3):
+        p = np.full((64, 64), 0.1, np.float32)
+        p[:, 30] = 0.55
+        out = sm.update(p, frame)
+    assert out[0, 30] == pytest.approx(0.55, abs=0.01)
+
+
+@pytest.mark.parametrize("spec", ["still", "motion+hysteresis"])
+def test_snapping_numba_and_numpy_agree(spec: str) -> None:
+    rng = np.random.default_rng(11)
+    a, b = make_smoother(spec, backend="numba"), make_smoother(spec, backend="numpy")
+    base = background()
+    for t in range(10):
+        p = np.clip(0.5 + rng.normal(0, 0.2, (H // 2, W // 2)), 0, 1).astype(np.float32)
+        f = base if t % 4 else background(t)
+        np.testing.assert_allclose(a.update(p, f), b.update(p, f), atol=1e-5)

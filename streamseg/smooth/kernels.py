@@ -40,7 +40,7 @@ def smooth_step(
     prob, state, state_out, result, conf, wm,
     fixed, use_unc, min_weight, jump,
     on_prev, on_out, use_hyst, t_high, t_low, threshold, below,
-    gate_gain, gate_off, hold, held,
+    gate_gain, gate_off, hold, held, snap,
 ):  # pragma: no cover - compiled
     """One frame of :class:`~streamseg.smooth.smoothers.TemporalSmoother`, at grid size.
 
@@ -58,6 +58,10 @@ def smooth_step(
     gate_off = 0; plain hysteresis: gate_gain = 0, gate_off = 1, the fixed band).
     held: uint8 (H, W), updated in place: consecutive frames in which the banded mask differs
     from ``v >= threshold``; at ``hold`` (1-254; 255 = never) the mask takes that value.
+    result: ``max(v, threshold)`` where on, ``min(v, below)`` where off, so that
+    ``result >= threshold`` is the mask; with ``snap`` (the result will be upsampled) the band's
+    edge on the side of the decision instead of ``threshold``, so that the upsampled boundary
+    does not move while a decision holds.
 
     The inner loops have no branches, so LLVM vectorises them: ten times faster than the
     per-pixel branching kernel this replaced (256 x 256, one core).
@@ -67,6 +71,7 @@ def smooth_step(
     uf = one if use_unc else zero
     jf = one if jump > 0.0 else zero
     jinv = one / jump if jump > 0.0 else zero
+    sf = one if snap else zero
     for i in range(h):
         if use_hyst:
             for j in range(w):
@@ -82,7 +87,9 @@ def smooth_step(
                 on = (on & (not release)) | (plain & release)
                 held[i, j] = k * np.uint8(not release)
                 on_out[i, j] = on
-                result[i, j] = max(v, threshold) * np.float32(on) + min(v, below) * np.float32(not on)
+                e_on = threshold + (th - threshold) * sf
+                e_off = min(below + (tl - below) * sf, below)
+                result[i, j] = max(v, e_on) * np.float32(on) + min(v, e_off) * np.float32(not on)
         else:
             for j in range(w):
                 v, m = _blend(prob[i, j], state[i, j], conf[i, j], wm[i, j], fixed, uf, min_weight, jump, jinv, jf)
@@ -107,7 +114,7 @@ def _run_tiny() -> None:
     smooth_step(
         z, z, z.copy(), z.copy(), z, z, f(0.5), False, f(0.2), f(0.0),
         np.zeros((2, 2), bool), np.zeros((2, 2), bool), True, f(0.6), f(0.4), f(0.5), f(0.49),
-        f(0.0), f(1.0), 255, np.zeros((2, 2), np.uint8),
+        f(0.0), f(1.0), 255, np.zeros((2, 2), np.uint8), False,
     )
 
 
