@@ -60,6 +60,7 @@ from streamseg.dataset import SkinDataset
 from streamseg.metrics import iou
 from streamseg.smooth import make_smoother
 from streamseg.smooth.smoothers import split_spec
+from streamseg.pipeline.processor import fit_to_frame  # noqa: E402
 from streamseg.smooth.flicker import StillPixelFlicker, consecutive_iou, coverage, dtssd, mean_abs_change, step_lag
 from streamseg.smooth.pseudo_video import PseudoVideoOptions, make_pseudo_video
 
@@ -88,10 +89,24 @@ def parse_variant(text: str) -> tuple[str, dict]:
     return split_spec(text)
 
 
+def probability(seg, frame: np.ndarray, native: bool) -> np.ndarray:
+    """What the smoother gets: the frame-size probability, or with ``native`` the method's own map
+    (``segment_native``: a model's 256 x 256 output), as the pipeline's Processor passes it."""
+    if not native:
+        return seg(frame)
+    return fit_to_frame(seg.segment_native(frame), *frame.shape[:2])
+
+
+def to_frame(prob: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """The (smoothed) probability at the frame's size: one INTER_LINEAR upsample, as the Processor does."""
+    h, w = frame.shape[:2]
+    return prob if prob.shape == (h, w) else cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 def run_smoother(variant: str, probs: list[np.ndarray], frames: list[np.ndarray]) -> list[np.ndarray]:
     spec, params = parse_variant(variant)
     sm = make_smoother(spec, params)
-    return [sm.update(p, f) >= 0.5 for p, f in zip(probs, frames)]
+    return [to_frame(sm.update(p, f), f) >= 0.5 for p, f in zip(probs, frames)]
 
 
 def pick_images(root: Path, n: int, seed: int) -> list:
@@ -116,10 +131,16 @@ def pick_images(root: Path, n: int, seed: int) -> list:
 STILL = dict(pan=0.0, zoom=0.0, rotate=0.0)
 
 
-def bench_pseudo(seg, variants: list[str], images: list, frames: int, max_side: int, still: bool) -> dict[str, dict]:
-    """Metrics of every variant on one pseudo-video per image (camera still or moving)."""
+def bench_pseudo(
+    seg, variants: list[str], images: list, frames: int, max_side: int, still: bool, native: bool = False,
+    threshold: float = 3.0, blur: int = 5,
+) -> dict[str, dict]:
+    """Metrics of every variant on one pseudo-video per image (camera still or moving), with the
+    still-pixel flicker (``threshold``, ``blur``) pooled over the videos: clips made here, with
+    sensor noise, brightness drift and JPEG on a still or moving camera."""
     on, off = frames // 3, 2 * frames // 3
     acc: dict[str, dict[str, list]] = {v: {"dtssd": [], "flicker": [], "iou": [], "lag": []} for v in variants}
+    still_px = {v: StillPixelFlicker(threshold, blur) for v in variants}
     floor, oracle = [], []
     k3 = np.ones((3, 3), np.uint8)
     for k, (sid, img, mask) in enumerate(images):
@@ -130,7 +151,7 @@ def bench_pseudo(seg, variants: list[str], images: list, frames: int, max_side: 
             print(f"  skip {sid}: {exc}", file=sys.stderr)
             continue
         seg.reset()
-        probs = [seg(f) for f in video.frames]
+        probs = [probability(seg, f, native) for f in video.frames]
         # the floor: per-frame masks of the same video without noise, drift and JPEG: only the
         # method's own errors move with the scene, which no temporal filter can tell from motion
         clean = make_pseudo_video(img, mask, dataclasses.replace(opts, noise=0.0, drift=0.0, jpeg=0))
@@ -138,9 +159,12 @@ def bench_pseudo(seg, variants: list[str], images: list, frames: int, max_side: 
         floor.append(dtssd([seg(f) >= 0.5 for f in clean.frames], video.masks))
         # a method whose only error is a 1-pixel-thin rim (the truth eroded by 3x3), moving with the scene
         oracle.append(dtssd([cv2.erode(t.astype(np.uint8), k3) > 0 for t in video.masks], video.masks))
-        ref = coverage([p >= 0.5 for p in probs], video.patch)
+        ref = coverage([to_frame(p, f) >= 0.5 for p, f in zip(probs, video.frames)], video.patch)
         for v in variants:
             masks = run_smoother(v, probs, video.frames)
+            for m, f in zip(masks, video.frames):
+                still_px[v].update(m, f)
+            still_px[v].new_sequence()
             a = acc[v]
             a["dtssd"].append(dtssd(masks, video.masks))
             a["flicker"].append(mean_abs_change(masks))
@@ -161,6 +185,7 @@ def bench_pseudo(seg, variants: list[str], images: list, frames: int, max_side: 
             "lag_mean": float(np.nanmean(lags)) if np.isfinite(lags).any() else math.nan,
             "lag_max": float(np.nanmax(lags)) if np.isfinite(lags).any() else math.nan,
             "lag_n": int(np.isfinite(lags).sum()),
+            "still": still_px[v].value,
         }
     return out
 
@@ -217,7 +242,9 @@ def iter_clip(path: Path, max_frames: int, max_side: int):
             yield img
 
 
-def bench_real(seg, variants: list[str], clip: Path, max_frames: int, max_side: int, threshold: float, blur: int) -> dict[str, dict]:
+def bench_real(
+    seg, variants: list[str], clip: Path, max_frames: int, max_side: int, threshold: float, blur: int, native: bool = False
+) -> dict[str, dict]:
     """Still-pixel flicker, overall flicker and agreement with per-frame masks of every variant
     on one real clip, streamed (every smoother runs side by side on the same probabilities)."""
     smoothers = {}
@@ -231,9 +258,9 @@ def bench_real(seg, variants: list[str], clip: Path, max_frames: int, max_side: 
     seg.reset()
     n = 0
     for frame in iter_clip(clip, max_frames, max_side):
-        prob = seg(frame)
-        per_frame = prob >= 0.5
-        masks = {v: sm.update(prob, frame) >= 0.5 for v, sm in smoothers.items()}
+        prob = probability(seg, frame, native)
+        per_frame = to_frame(prob, frame) >= 0.5
+        masks = {v: to_frame(sm.update(prob, frame), frame) >= 0.5 for v, sm in smoothers.items()}
         still.update_many(masks, frame)
         for v, m in masks.items():
             if v in prev:
@@ -323,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--still-threshold", type=float, default=3.0, help="still pixel: blurred grey changed by less than this")
     ap.add_argument("--still-blur", type=int, default=5, help="Gaussian blur (odd size) before the still test")
     ap.add_argument("--threads", type=int, default=1, help="segmentation threads (OpenCV too)")
+    ap.add_argument("--frame-size", action="store_true",
+                    help="smooth the frame-size probability (the tables before issue 19); default: a model's native map "
+                         "and one upsample, as the pipeline does")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--timing-only", action="store_true", help="only the cost per frame (no data needed)")
     ap.add_argument("--seed", type=int, default=0)
@@ -352,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         seg.warmup(256, 256)
         for still in (True, False) if images else ():
             kind = "still camera" if still else "moving camera"
-            res = bench_pseudo(seg, variants, images, args.frames, args.max_side, still)
+            res = bench_pseudo(seg, variants, images, args.frames, args.max_side, still, not args.frame_size,
+                               args.still_threshold, args.still_blur)
             results["pseudo"].setdefault(label, {})[kind] = res
             floor = res.pop("_floor")["dtssd"]
             rim = res.pop("_oracle_1px")["dtssd"]
@@ -361,11 +392,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"\n## {label}: pseudo-videos, {kind} (dtSSD floor, the same videos without noise, drift and JPEG: "
                 f"{fmt(floor)}; the truth with a 1-pixel rim removed: {fmt(rim)})\n"
             )
-            print("| smoother | dtSSD | vs none | flicker | mIoU | d mIoU | lag mean | lag max | steps |")
-            print("|---|---|---|---|---|---|---|---|---|")
+            print("| smoother | dtSSD | vs none | flicker | still-pixel flicker / none | mIoU | d mIoU | lag mean | lag max | steps |")
+            print("|---|---|---|---|---|---|---|---|---|---|")
             for v, r in res.items():
                 rel = 100 * (r["dtssd"] / base["dtssd"] - 1) if base["dtssd"] else math.nan
-                print(f"| {v} | {fmt(r['dtssd'])} | {fmt(rel, 0)} % | {fmt(r['flicker'])} | {fmt(r['miou'])} | "
+                sr = r["still"] / base["still"] if base["still"] else math.nan
+                print(f"| {v} | {fmt(r['dtssd'])} | {fmt(rel, 0)} % | {fmt(r['flicker'])} | {fmt(sr)} | {fmt(r['miou'])} | "
                       f"{fmt(r['miou'] - base['miou'])} | {fmt(r['lag_mean'])} | {fmt(r['lag_max'], 0)} | {r['lag_n']} |")
         if clips:
             res = bench_clips(seg, variants, clips, args.clip_frames, args.clip_max_side)
@@ -378,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.real:
             real = results["real"].setdefault(label, {})
             for clip in args.real:
-                real[clip.name] = res = bench_real(seg, variants, clip, args.real_frames, args.real_max_side, args.still_threshold, args.still_blur)
+                real[clip.name] = res = bench_real(seg, variants, clip, args.real_frames, args.real_max_side, args.still_threshold,
+                                                   args.still_blur, not args.frame_size)
                 base = res[variants[0]]
                 first = next(iter(res.values()))
                 print(f"\n## {label}: real clip {clip.name} ({first['frames']} frames, {100 * first['still_fraction']:.0f} % of pixels still "

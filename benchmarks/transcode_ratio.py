@@ -15,7 +15,7 @@ stage means (as ``--stats`` prints them). Everything is measured in one run, so 
 meaningful on a loaded machine even where absolute fps are not.
 
 Usage:
-    .venv/bin/python benchmarks/transcode_ratio.py                                  # dlmv, demo clip x3
+    .venv/bin/python benchmarks/transcode_ratio.py                                  # the default model, demo clip x3
     .venv/bin/python benchmarks/transcode_ratio.py --method dlmv --method ellipse-diag --repeats 3
     .venv/bin/python benchmarks/transcode_ratio.py --preset veryfast                 # the old mask preset
 """
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from pipeline import plain_transcode  # noqa: E402  (benchmarks/pipeline.py: the same plain transcode)
 
 from streamseg.paths import demo_clip  # noqa: E402
+from streamseg.pipeline.config import DEFAULT_METHOD  # noqa: E402
 
 
 def make_looped(clip: Path, loops: int, out: Path) -> Path:
@@ -70,7 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("clip", nargs="?", type=Path, default=None, help="default: the demo clip")
     ap.add_argument("--loops", type=int, default=3)
-    ap.add_argument("--method", action="append", help="repeatable; default dlmv")
+    ap.add_argument("--method", action="append", help=f"repeatable; default {DEFAULT_METHOD} (the default model)")
     ap.add_argument("--output-type", default="mask")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--preset", default=None, help="passed to process_video (default: its own)")
@@ -78,7 +79,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
     import streamseg
-    methods = args.method or ["dlmv"]
+    methods = args.method or [DEFAULT_METHOD]
     clip = args.clip or demo_clip()
     extra = {}
     if args.preset is not None:

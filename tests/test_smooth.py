@@ -102,7 +102,7 @@ def test_step_without_picture_change_lag_matches_the_stated_formula(backend: str
     assert step_lag_frames("ema", False, backend, {"alpha": 0.2}) == math.ceil(math.log(0.5) / math.log(0.8)) - 1
     assert step_lag_frames("none", False, backend) == 0
     # the defaults (static_weight 0.25, t_high 0.65): the stated worst cases
-    assert DEFAULT_SMOOTH == "still"
+    assert DEFAULT_SMOOTH == "still:static_weight=0.2"
     assert step_lag_frames("motion", False, backend) == 2
     assert step_lag_frames("motion+hysteresis", False, backend) == 3
     # still: the band where the picture is still -> as motion+hysteresis; its picture-change case is 0
@@ -111,6 +111,9 @@ def test_step_without_picture_change_lag_matches_the_stated_formula(backend: str
         assert step_lag_frames(f"still:static_weight={w}:hold=0", False, backend, n=40) == want
         assert step_lag_frames(f"still:static_weight={w}:hold=0", True, backend) == 0
     assert step_lag_frames("still", False, backend) == 3
+    # the model default: ceil(log 0.35 / log 0.8) - 1 = 4 frames where only the probability changes
+    assert step_lag_frames(DEFAULT_SMOOTH, False, backend) == 4
+    assert step_lag_frames(DEFAULT_SMOOTH, True, backend) == 0
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

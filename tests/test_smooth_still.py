@@ -105,6 +105,11 @@ def test_still_pixel_flicker_streaming_and_errors() -> None:
     small.update(np.zeros((1, 1), bool), np.zeros((4, 4, 3), np.uint8))
     small.update(np.ones((1, 1), bool), np.zeros((4, 4, 3), np.uint8))
     assert small.value == 100.0
+    # a new sequence: its first frame pairs with nothing, the counts pool on
+    acc.new_sequence()
+    acc.update_many({"x": a, "y": a}, f)  # would be a flip of x against the last b
+    acc.update_many({"x": a, "y": b}, f)
+    assert acc.pairs == 2 and acc.result("x") == 50.0 and acc.result("y") == 50.0
     with pytest.raises(ValueError, match="lengths differ"):
         still_pixel_flicker([a, a], [f])
     with pytest.raises(ValueError, match="odd"):

@@ -53,6 +53,14 @@ class StageTimes:
         return out
 
 
+def fit_to_frame(prob: np.ndarray, h: int, w: int) -> np.ndarray:
+    """A native probability (float32 (h', w')) as the smoother takes it for an (h, w) frame: as it
+    is when it is no larger, else resized to the frame (a small frame, a big model)."""
+    if prob.shape[0] > h or prob.shape[1] > w:
+        return np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+    return prob
+
+
 class Processor:
     """Everything that happens to one frame between its source and its sinks.
 
@@ -148,9 +156,7 @@ class Processor:
         timings = {}
         h, w = frame.image.shape[:2]
         if self.smoother is not None:
-            if prob.shape[0] > h or prob.shape[1] > w:
-                # a native map larger than the frame (a small frame, a big model): frame size first
-                prob = np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+            prob = fit_to_frame(prob, h, w)
             t0 = time.perf_counter()
             prob = self.smoother.update(prob, frame.image)
             timings["smooth"] = time.perf_counter() - t0

@@ -177,6 +177,11 @@ class StillPixelFlicker:
         """One frame: mask bool (h, w), frame BGR uint8 (H, W, 3)."""
         self.update_many({"": mask}, frame)
 
+    def new_sequence(self) -> None:
+        """Start another clip: its first frame pairs with nothing; the counts go on pooling."""
+        self._grey = None
+        self._prev = {}
+
     def result(self, name: str = "") -> float:
         """Percent of still pixels whose mask flipped, pooled over all pairs (NaN when none)."""
         n = self.still.get(name, 0)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every speed figure of issues 19/20 in one go, so they come from one run of one machine state:
+# the smoother's cost at 720p, live latency over MJPEG, the colour rules against their floor, the
+# mask-video / plain-transcode ratio and one --stats run of the demo clip. ~6 minutes.
+#   bash benchmarks/idle_timings.sh OUTDIR
+# On a shared machine, pause other jobs first (kill -STOP PID ... ; kill -CONT PID ... after).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-runs/idle-timings}
+mkdir -p "$out"
+py=.venv/bin/python
+uptime | tee "$out/load.txt"
+$py benchmarks/temporal.py --timing-only \
+    --smoothers none,motion+grid:max_width=0,motion,still,still:static_weight=0.05:hold=0:blur=5 > "$out/smooth_cost.md" 2>&1
+$py benchmarks/live_latency.py --seconds 12 > "$out/live_latency.md" 2>&1
+.venv/bin/streamseg bench --methods ellipse,ellipse-diag,selfie-skin,dlmv --frame-sizes 1280x720 > "$out/bench.txt" 2>&1
+$py benchmarks/classical_stages.py --runs 300 --threads 1 --size 1280x720 > "$out/classical_stages.md" 2>&1
+$py benchmarks/transcode_ratio.py --repeats 2 > "$out/transcode_ratio.md" 2>&1
+.venv/bin/streamseg video examples/face_thumbsup_pixabay_720p.mp4 -T mask --stats -o "$out/mask.mp4" -y > "$out/video_stats.txt" 2>&1
+uptime | tee -a "$out/load.txt"
