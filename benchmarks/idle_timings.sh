@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every speed figure of issues 19/20 in one go, so they come from one run of one machine state:
 # the smoother's cost at 720p, live latency over MJPEG, the colour rules against their floor, the
-# mask-video / plain-transcode ratio and one --stats run of the demo clip. ~6 minutes.
+# mask-video / plain-transcode ratio, the README's pipeline table and one --stats run of the demo
+# clip. ~10 minutes.
 #   bash benchmarks/idle_timings.sh OUTDIR
 # On a shared machine, pause other jobs first (kill -STOP PID ... ; kill -CONT PID ... after).
 set -euo pipefail
@@ -15,6 +16,9 @@ $py benchmarks/temporal.py --timing-only \
 $py benchmarks/live_latency.py --seconds 12 > "$out/live_latency.md" 2>&1
 .venv/bin/streamseg bench --methods ellipse,ellipse-diag,selfie-skin,dlmv --frame-sizes 1280x720 > "$out/bench.txt" 2>&1
 $py benchmarks/classical_stages.py --runs 300 --threads 1 --size 1280x720 > "$out/classical_stages.md" 2>&1
-$py benchmarks/transcode_ratio.py --repeats 2 > "$out/transcode_ratio.md" 2>&1
+$py benchmarks/transcode_ratio.py --repeats 2 --method selfie-skin --method ellipse-diag > "$out/transcode_ratio.md" 2>&1
+for m in none-copy selfie-skin ellipse-diag dlmv; do
+    $py benchmarks/pipeline.py --method "$m" --repeats 3 > "$out/pipeline_$m.md" 2>&1
+done
 .venv/bin/streamseg video examples/face_thumbsup_pixabay_720p.mp4 -T mask --stats -o "$out/mask.mp4" -y > "$out/video_stats.txt" 2>&1
 uptime | tee -a "$out/load.txt"

@@ -52,6 +52,15 @@ def test_stats_csv_has_one_row_per_frame(tmp_path):
     assert float(rows[2]["time_s"]) == pytest.approx(2 / 25)
 
 
+def test_stats_csv_without_a_row_is_removed(tmp_path):
+    """A run that fails before its first frame leaves no header-only table behind."""
+    path = tmp_path / "stats.csv"
+    sink = StatsCsvWriter(path)
+    assert path.exists()  # opened (and checked writable) up front
+    sink.close()
+    assert not path.exists()
+
+
 def test_stats_csv_unwritable_is_output_error(tmp_path):
     with pytest.raises(OutputError, match="--stats-csv"):
         StatsCsvWriter(tmp_path / "missing" / "stats.csv")

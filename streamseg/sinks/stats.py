@@ -42,7 +42,7 @@ class StatsCsvWriter:
     Columns: ``frame`` (source index), ``time_s`` (source time), ``skin_fraction`` (0..1),
     ``fps`` (processing rate at this frame, 0 for the first), ``latency_ms`` (capture to this
     row; empty when the frame has no capture time). Rows are flushed as written, so the file
-    can be followed during a live run.
+    can be followed during a live run; a file that got no row is removed on :meth:`close`.
 
     Args:
         path: the CSV file (overwritten).
@@ -81,8 +81,12 @@ class StatsCsvWriter:
         self.write_row(f.index, f.time, skin_fraction(result.mask), self._rate.tick(now), latency)
 
     def close(self) -> None:
+        """Close the file; one that got no row (a run that failed before its first frame) is
+        removed rather than left as a header-only table."""
         if not self._file.closed:
             self._file.close()
+            if self.rows == 0:
+                self.path.unlink(missing_ok=True)
 
 
 class AlertDetector:
