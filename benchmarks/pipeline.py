@@ -72,7 +72,7 @@ def main() -> None:
     ap.add_argument("--output-type", default="overlay", help="overlay re-encodes a picture as complex as the input, like the plain transcode")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    settings = EncoderSettings()
+    settings = EncoderSettings().for_output(args.output_type)  # the preset the pipeline would pick
     seg = create(args.method)
     seg.warmup()
     zero = _Zero()

@@ -108,6 +108,13 @@ def reference(
 ) -> np.ndarray:
     """NumPy recomputation of pre-processing + graph + post-processing (one sigmoid: the graph's or the runtime's)."""
     h, w = size_hw
+    out_hw = frame.shape[:2]
+    # the runtime first halves the frame by 2x2 block means (rounded half up) while it stays at
+    # least 3/4 of the model size (streamseg.segment.onnx_model.to_model_size)
+    while frame.shape[0] // 2 >= 0.75 * h and frame.shape[1] // 2 >= 0.75 * w:
+        bh, bw = frame.shape[0] // 2, frame.shape[1] // 2
+        sums = frame[: 2 * bh, : 2 * bw].reshape(bh, 2, bw, 2, 3).astype(np.int64).sum(axis=(1, 3))
+        frame = ((sums + 2) // 4).astype(np.uint8)
     fh, fw = frame.shape[:2]
     if (fh, fw) == (h, w):
         small = frame
@@ -126,8 +133,8 @@ def reference(
         y = y.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
     y = 1.0 / (1.0 + np.exp(-y))  # the graph's sigmoid, or the runtime's for logits
     y = y.astype(np.float32)
-    if y.shape != (fh, fw):
-        y = cv2.resize(y, (fw, fh), interpolation=cv2.INTER_LINEAR)
+    if y.shape != out_hw:
+        y = cv2.resize(y, out_hw[::-1], interpolation=cv2.INTER_LINEAR)
     return np.clip(y, 0, 1)
 
 
@@ -258,7 +265,7 @@ def test_registry_lists_env_models(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- numerics
 
 
-@pytest.mark.parametrize("frame_hw", [(16, 16), (48, 40), (9, 12), (30, 10), (16, 40)])
+@pytest.mark.parametrize("frame_hw", [(16, 16), (48, 40), (9, 12), (30, 10), (16, 40), (70, 75)])
 def test_fixed_sigmoid_matches_numpy(tmp_path, frame_hw):
     path = fixed_sigmoid(tmp_path)
     spec = ModelSpec.from_dict({"file": path.name, "output_channel": 1, "output": "probability"}, tmp_path / "f.json")

@@ -57,10 +57,11 @@ class ValResult:
 
 
 def squash(image: np.ndarray, size: int) -> np.ndarray:
-    """BGR uint8 (H, W, 3) -> (size, size, 3), aspect ratio not kept (area filter when shrinking)."""
-    h, w = image.shape[:2]
-    interp = cv2.INTER_AREA if size < min(h, w) else cv2.INTER_LINEAR
-    return cv2.resize(image, (size, size), interpolation=interp)
+    """BGR uint8 (H, W, 3) -> (size, size, 3), aspect ratio not kept: exactly what the runtime
+    feeds the model (:func:`streamseg.segment.onnx_model.to_model_size`)."""
+    from streamseg.segment.onnx_model import to_model_size
+
+    return to_model_size(image, (size, size))
 
 
 def load_valset(data: str | Path, size: int, split: str = "val", limit: int = 0) -> ValSet:
