@@ -310,7 +310,7 @@ def time_smoothers(variants: list[str], repeats: int = 30) -> dict[str, float]:
         gshape = grid(720, 1280) if grid is not None else None
         # the probability passed smaller than the frame, as issue 19 has it: at the grid size
         # (classical methods) and as a model's native 256 x 256 map; the caller upsamples once
-        for key, shape in (("grid", gshape), ("map256", (256, 256))):
+        for key, shape in (("grid", gshape), ("map256", (256, 256)), ("map384", (384, 384))):
             if shape is None or shape == (720, 1280):
                 continue
             small = [cv2.resize(p, shape[::-1], interpolation=cv2.INTER_AREA) for p in probs]
@@ -436,13 +436,14 @@ def main(argv: list[str] | None = None) -> int:
         seg.close()
     if not args.no_timing:
         results["timing_ms"] = time_smoothers(variants)
-        print("\n## smoother cost per 1280x720 frame (ms; the probability at 1280x720, at the grid size, or a 256x256 model map)\n")
-        print("| smoother | wall ms | CPU ms | grid | wall ms at grid | CPU ms at grid | wall ms, 256x256 map | CPU ms, 256x256 map |")
+        print("\n## smoother cost per 1280x720 frame (ms; the probability at 1280x720, at the grid size, or a 256x256 / 384x384 model map)\n")
+        print("| smoother | wall ms | CPU ms | grid | wall ms at grid | CPU ms at grid | wall / CPU ms, 256x256 map | wall / CPU ms, 384x384 map |")
         print("|---|---|---|---|---|---|---|---|")
         for v, ms in results["timing_ms"].items():
             print(f"| {v} | {ms['wall_ms']:.2f} | {ms['cpu_ms']:.2f} | {ms.get('grid', '-')} | "
                   f"{fmt(ms.get('grid_wall_ms', math.nan))} | {fmt(ms.get('grid_cpu_ms', math.nan))} | "
-                  f"{fmt(ms.get('map256_wall_ms', math.nan))} | {fmt(ms.get('map256_cpu_ms', math.nan))} |")
+                  f"{fmt(ms.get('map256_wall_ms', math.nan))} / {fmt(ms.get('map256_cpu_ms', math.nan))} | "
+                  f"{fmt(ms.get('map384_wall_ms', math.nan))} / {fmt(ms.get('map384_cpu_ms', math.nan))} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -81,8 +81,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
 #: a change of the picture is noise and still pixels are damped hard.
 DEFAULT_SMOOTHING: dict[str, str] = {
     # the [still] defaults (hold 6, colour, blur 1) at static_weight 0.2: on the native-map path,
-    # selfie-skin 0.25 / 0.39 / 0.37 -> 0.23 / 0.36 / 0.36 of per-frame still-pixel flicker, dlmv
-    # 0.44 -> 0.43 on the hand clip, pseudo-video mIoU within 0.45 points (docs/smoothing.md)
+    # selfie-skin (384 px) 0.21 / 0.24 / 0.27 -> 0.19 / 0.22 / 0.25 of per-frame still-pixel flicker
+    # on the three clips, dlmv 0.44 -> 0.43 on the hand clip, pseudo-video mIoU within 0.45 points
+    # (docs/smoothing.md, third round)
     "model": "still:static_weight=0.2",
     "classical": "still:static_weight=0.05:hold=0:blur=5",
 }

@@ -309,8 +309,8 @@ class TemporalSmoother(Smoother):
         ``snap``: the result will be upsampled (the grid, or a model's native map), so the
         hysteresis pushes a held value to the band's edge of its decision rather than to the
         threshold: interpolated, the mask's boundary then stays put while the decision holds
-        (still-pixel flicker on the native path of selfie-skin 0.31 / 0.42 / 0.41 -> 0.24 / 0.39 / 0.34
-        of per-frame, docs/smoothing.md)."""
+        (still-pixel flicker on the native path of the 256-px selfie-skin 0.31 / 0.42 / 0.41 ->
+        0.25 / 0.39 / 0.37 of per-frame, docs/smoothing.md)."""
         if self.motion is not None and frame is None:
             raise ValueError("the motion smoother needs the frame")
         thumb = self.motion.thumbnail(frame) if self.motion is not None else None
