@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from temporal import iter_clip  # noqa: E402
 
 from streamseg.pipeline.config import DEFAULT_METHOD  # noqa: E402
+from streamseg.pipeline.processor import fit_to_frame, upsample_to_frame  # noqa: E402
 from streamseg.segment import MethodOptions, create  # noqa: E402
 from streamseg.smooth import make_smoother  # noqa: E402
 from streamseg.smooth.flicker import StillPixelFlicker  # noqa: E402
@@ -39,14 +40,12 @@ def run(seg, clip: Path, variants: list[str], frames: int, threshold: float, blu
     for frame in iter_clip(clip, frames, 0):
         h, w = frame.shape[:2]
         prob = seg.segment(frame)
-        native = seg.segment_native(frame)
+        native = fit_to_frame(seg.segment_native(frame), h, w)  # as the Processor does
         masks = {"none": prob >= 0.5}
         for v in variants:
             masks[f"{v}|frame"] = at_frame[v].update(prob, frame) >= 0.5
             small = at_native[v].update(native, frame)
-            if small.shape != (h, w):
-                small = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)  # as the Processor does
-            masks[f"{v}|native"] = small >= 0.5
+            masks[f"{v}|native"] = upsample_to_frame(small, h, w) >= 0.5  # as the Processor does
         still.update_many(masks, frame)
         for k, m in masks.items():
             if k in prev:

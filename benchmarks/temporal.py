@@ -60,7 +60,7 @@ from streamseg.dataset import SkinDataset
 from streamseg.metrics import iou
 from streamseg.smooth import make_smoother
 from streamseg.smooth.smoothers import split_spec
-from streamseg.pipeline.processor import fit_to_frame  # noqa: E402
+from streamseg.pipeline.processor import fit_to_frame, upsample_to_frame  # noqa: E402
 from streamseg.smooth.flicker import StillPixelFlicker, consecutive_iou, coverage, dtssd, mean_abs_change, step_lag
 from streamseg.smooth.pseudo_video import PseudoVideoOptions, make_pseudo_video
 
@@ -99,8 +99,7 @@ def probability(seg, frame: np.ndarray, native: bool) -> np.ndarray:
 
 def to_frame(prob: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """The (smoothed) probability at the frame's size: one INTER_LINEAR upsample, as the Processor does."""
-    h, w = frame.shape[:2]
-    return prob if prob.shape == (h, w) else cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+    return upsample_to_frame(prob, *frame.shape[:2])
 
 
 def run_smoother(variant: str, probs: list[np.ndarray], frames: list[np.ndarray]) -> list[np.ndarray]:

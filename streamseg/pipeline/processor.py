@@ -61,6 +61,12 @@ def fit_to_frame(prob: np.ndarray, h: int, w: int) -> np.ndarray:
     return prob
 
 
+def upsample_to_frame(prob: np.ndarray, h: int, w: int) -> np.ndarray:
+    """A probability smoothed at a model's resolution, at the (h, w) frame size: one bilinear
+    resize (``cv2.INTER_LINEAR``), the input itself when it is already that size."""
+    return prob if prob.shape == (h, w) else cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
 class Processor:
     """Everything that happens to one frame between its source and its sinks.
 
@@ -163,7 +169,7 @@ class Processor:
             if prob.shape != (h, w):
                 # smoothed at the model's resolution: upsample once (issue 19 item 1)
                 t0 = time.perf_counter()
-                prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+                prob = upsample_to_frame(prob, h, w)
                 timings["upsample"] = time.perf_counter() - t0
         mask = prob >= self.threshold
         result = FrameResult(frame=frame, prob=prob, mask=mask, timings=timings)

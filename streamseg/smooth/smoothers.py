@@ -263,6 +263,7 @@ class TemporalSmoother(Smoother):
         self._state: np.ndarray | None = None
         self._on: np.ndarray | None = None
         self._spare: tuple[np.ndarray, np.ndarray] | None = None
+        self._no_motion: np.ndarray | None = None
         if backend == "auto" and (blends or hysteresis):
             _numba_ok()  # compile (or load from the disk cache) now, not on the first frame
 
@@ -275,9 +276,8 @@ class TemporalSmoother(Smoother):
             self.motion.reset()
 
     def _held_buf(self, h: int, w: int) -> np.ndarray:
-        """uint8 (h, w) debounce counters of ``still.hold`` (a dummy without hold)."""
-        if not self.hold:
-            return _DUMMY_U8
+        """uint8 (h, w) debounce counters of ``still.hold`` (the kernel keeps them even without
+        hold, where they never reach its 255)."""
         if self._held is None or self._held.shape != (h, w):
             self._held = np.zeros((h, w), np.uint8)
         return self._held
@@ -363,15 +363,14 @@ class TemporalSmoother(Smoother):
 
         h, w = prob.shape
         state, on_prev, wm = self._prepare(prob, wsmall, flow)
-        if wm is None:
-            wm = np.full((h, w), -1.0, np.float32)
         if self._spare is None or self._spare[0].shape != prob.shape:
             self._spare = (np.empty((h, w), np.float32), np.zeros((h, w), bool))
+            self._no_motion = np.full((h, w), -1.0, np.float32)  # wm without motion: never the largest weight
         state_out, on_out = self._spare
+        if wm is None:
+            wm = self._no_motion
         if on_prev is None:
             on_prev = on_out  # not read without hysteresis
-        if self._held is None or self._held.shape != (h, w):
-            self._held = np.zeros((h, w), np.uint8)
         # no blend filter at all (plain hysteresis): the new value passes in full
         fixed = self.alpha if self.alpha is not None else (-1.0 if self.use_unc or self.motion is not None else 1.0)
         prob = np.ascontiguousarray(prob)
@@ -382,7 +381,7 @@ class TemporalSmoother(Smoother):
             prob, state, state_out, result, conf, wm,
             f(fixed), self.use_unc, f(self.min_weight), f(self.jump),
             on_prev, on_out, self.hysteresis, self.t_high, self.t_low, self.threshold, self._below,
-            f(self.gate_gain if self.gate else 0.0), f(0.0 if self.gate else 1.0), self.hold or 255, self._held, snap,
+            f(self.gate_gain if self.gate else 0.0), f(0.0 if self.gate else 1.0), self.hold or 255, self._held_buf(h, w), snap,
         )  # fmt: skip
         # swap the double buffers: the next frame writes into the arrays this one read
         self._spare = (self._state, self._on if self._on is not None else on_prev)
@@ -440,7 +439,6 @@ class TemporalSmoother(Smoother):
         return np.where(on, np.maximum(out, e_on), np.minimum(out, e_off)).astype(np.float32)
 
 
-_DUMMY_U8 = np.zeros((1, 1), np.uint8)
 
 
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
