@@ -16,24 +16,18 @@ import cv2
 import numpy as np
 
 OUTPUT_TYPES = ("mask", "overlay", "cutout", "side-by-side")
-#: BGR colour of the skin tint in overlays
-TINT = np.array([255, 0, 255], np.float32)
-
-
 def output_size(width: int, height: int, output_type: str) -> tuple[int, int]:
     """(width, height) of the rendered picture for a frame of ``width`` x ``height``."""
     return (2 * width, height) if output_type == "side-by-side" else (width, height)
 
 
 def overlay(frame: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """BGR frame with skin tinted magenta and outlined; a new array."""
-    out = frame.copy()
-    m = mask.astype(bool, copy=False)
-    if m.any():
-        out[m] = (frame[m].astype(np.float32) * (1 - alpha) + TINT * alpha).astype(np.uint8)
-        contours, _ = cv2.findContours(m.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, (255, 0, 255), 1, cv2.LINE_AA)
-    return out
+    """BGR frame with skin tinted magenta and outlined; a new array (the default style of
+    :func:`streamseg.effects.overlay.overlay`)."""
+    from streamseg.effects.overlay import overlay as styled
+    from streamseg.effects.params import OverlayStyle
+
+    return styled(frame, mask, OverlayStyle(alpha=alpha))
 
 
 def render(frame: np.ndarray, mask: np.ndarray, output_type: str) -> np.ndarray:
@@ -55,7 +49,9 @@ def render(frame: np.ndarray, mask: np.ndarray, output_type: str) -> np.ndarray:
     if output_type == "overlay":
         return overlay(frame, m)
     if output_type == "cutout":
-        return np.where(m[..., None], frame, np.uint8(0))
+        out = np.zeros_like(frame)
+        cv2.copyTo(frame, m.view(np.uint8), out)  # 0.2 ms at 720p; np.where took 24 ms
+        return out
     if output_type == "side-by-side":
         g = cv2.cvtColor(m.astype(np.uint8) * 255, cv2.COLOR_GRAY2BGR)
         return np.hstack([frame, g])

@@ -246,3 +246,24 @@ def test_hud_scales_with_frame():
     assert 2.2 < big / small < 3.8
     _, bgra = box_height(720, 1280, channels=4)
     assert bgra[5, 5, 3] == 255 and bgra[700, 1200, 3] == 0
+
+
+@SETTINGS
+@given(h=st.integers(1, 40), w=st.integers(1, 40), seed=st.integers(0, 2**16), alpha=st.floats(0.0, 1.0))
+def test_overlay_and_cutout_match_their_per_pixel_definitions(h, w, seed, alpha):
+    """The OpenCV paths (cached colour frame + copyTo) against the plain per-pixel formulas."""
+    from streamseg.render import render
+
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    m = rng.random((h, w)) < rng.random()
+    colour = (int(rng.integers(256)), int(rng.integers(256)), int(rng.integers(256)))
+    out = fx.overlay(frame, m.astype(np.float32), OverlayStyle(color=colour, alpha=alpha, outline=False))
+    want = np.rint(frame.astype(np.float64) * (1 - alpha) + np.array(colour, np.float64) * alpha)
+    assert np.abs(out[m].astype(int) - want[m]).max(initial=0) <= 1  # addWeighted rounds in float32
+    np.testing.assert_array_equal(out[~m], frame[~m])
+    cut = render(frame, m, "cutout")
+    np.testing.assert_array_equal(cut[m], frame[m])
+    assert not cut[~m].any()
+    again = fx.overlay(frame, m.astype(np.float32), OverlayStyle(color=colour, alpha=alpha, outline=False))
+    np.testing.assert_array_equal(again, out)  # the cached colour frame is not written to

@@ -47,13 +47,12 @@ def flatten(bgra: np.ndarray, background: tuple[int, int, int] | None = None) ->
     (H, W, 3), for targets that cannot carry alpha (virtual camera, mp4)."""
     if bgra.ndim != 3 or bgra.shape[2] != 4 or bgra.dtype != np.uint8:
         raise ValueError(f"expected BGRA uint8 (H, W, 4), got {bgra.dtype} {bgra.shape}")
+    from streamseg.effects.overlay import flat_colour
+
     bgr = np.ascontiguousarray(bgra[..., :3])
     a = bgra[..., 3].astype(np.float32) * np.float32(1 / 255)
-    bg = np.empty_like(bgr)
-    bg[:] = background or (0, 0, 0)
-    a3 = cv2.merge([a, a, a])
-    out = bgr.astype(np.float32) * a3 + bg.astype(np.float32) * (1 - a3)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    h, w = a.shape
+    return cv2.blendLinear(bgr, flat_colour(h, w, tuple(background or (0, 0, 0))), a, np.float32(1.0) - a)
 
 
 def render_alpha(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:

@@ -12,10 +12,12 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
-from streamseg.effects.mask import binary, box, check_frame
+from streamseg.effects.mask import binary, check_frame
 from streamseg.effects.params import EffectParams, OverlayStyle
 
 
@@ -38,20 +40,28 @@ def overlay(frame: np.ndarray, mask: np.ndarray, style: OverlayStyle = OverlaySt
     check_frame(frame)
     m = binary(mask, frame.shape[:2])
     out = frame.copy()
-    b = box(m)
-    if b is None:
+    if not cv2.countNonZero(m):
         return out
-    crop = frame[b]
-    colour = np.empty_like(crop)
-    colour[:] = style.color
-    tint = cv2.addWeighted(crop, 1.0 - style.alpha, colour, style.alpha, 0.0)
-    region = out[b].copy()
-    cv2.copyTo(tint, m[b], region)
-    out[b] = region
+    # the whole frame against a cached flat-colour frame, copied in under the mask (720p,
+    # 19 % skin: 1.3 ms, against 6.1 ms when the colour was filled per frame (NumPy broadcasts
+    # a 3-channel fill slowly) and 15.3 ms for a boolean-indexed blend; cv2.LUT with a
+    # 3-channel table takes 4.2 ms on one thread)
+    tint = cv2.addWeighted(frame, 1.0 - style.alpha, flat_colour(frame.shape[0], frame.shape[1], style.color), style.alpha, 0.0)
+    cv2.copyTo(tint, m, out)
     if style.outline:
         contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(out, contours, -1, style.color, outline_width(frame.shape[0], style), cv2.LINE_AA)
     return out
+
+
+@lru_cache(maxsize=4)
+def flat_colour(height: int, width: int, color: tuple[int, int, int]) -> np.ndarray:
+    """A read-only BGR uint8 (height, width, 3) frame of one colour (cached: a live run asks for
+    the same one every frame)."""
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = color
+    img.flags.writeable = False
+    return img
 
 
 def render_overlay(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
