@@ -267,3 +267,25 @@ def test_overlay_and_cutout_match_their_per_pixel_definitions(h, w, seed, alpha)
     assert not cut[~m].any()
     again = fx.overlay(frame, m.astype(np.float32), OverlayStyle(color=colour, alpha=alpha, outline=False))
     np.testing.assert_array_equal(again, out)  # the cached colour frame is not written to
+
+
+@SETTINGS
+@given(h=st.integers(1, 60), w=st.integers(1, 60), f=st.integers(2, 5), seed=st.integers(0, 2**16))
+def test_exact_factor_boxes_keep_outside_pixels_and_shapes(h, w, f, seed):
+    """The box grown to a multiple of the downscale factor, and the area_down / linear_up pair,
+    on sizes that are and are not multiples of it."""
+    from streamseg.effects.mask import _grow, area_down, linear_up
+
+    rng = np.random.default_rng(seed)
+    frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    small = area_down(frame, f)
+    assert small.shape == (max(1, h // f), max(1, w // f), 3)
+    assert linear_up(small, h, w, f).shape == frame.shape
+    a, b = sorted(int(v) for v in rng.integers(0, h + 1, 2))
+    g = _grow(slice(a, max(b, a + 1) if a < h else h), f, h)
+    assert 0 <= g.start <= a and g.stop >= min(h, max(b, a + 1)) and g.stop <= h
+    assert (g.stop - g.start) % f == 0 or (g.start == 0 and g.stop == h)
+    m = np.zeros((h, w), np.float32)
+    m[rng.integers(0, h) :, rng.integers(0, w) :] = 1.0
+    out = fx.retouch(frame, m, strength=1.0, scale=f)
+    np.testing.assert_array_equal(out[m == 0], frame[m == 0])

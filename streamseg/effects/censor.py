@@ -20,7 +20,7 @@ import math
 import cv2
 import numpy as np
 
-from streamseg.effects.mask import apply_in_box, binary, blend, box, check_frame, feather
+from streamseg.effects.mask import apply_in_box, area_down, binary, blend, box, check_frame, feather, linear_up
 from streamseg.effects.params import EffectParams
 
 
@@ -54,14 +54,10 @@ def blur(frame: np.ndarray, mask: np.ndarray, strength: float = 0.5, feather_px:
     f = max(1, int(sigma // 3))
 
     def fn(crop: np.ndarray, w: np.ndarray) -> np.ndarray:
-        h, wd = crop.shape[:2]
-        small = cv2.resize(crop, (max(1, wd // f), max(1, h // f)), interpolation=cv2.INTER_AREA) if f > 1 else crop
-        b = cv2.GaussianBlur(small, (0, 0), sigma / f, borderType=cv2.BORDER_REPLICATE)
-        if f > 1:
-            b = cv2.resize(b, (wd, h), interpolation=cv2.INTER_LINEAR)
-        return blend(crop, b, w)
+        b = cv2.GaussianBlur(area_down(crop, f), (0, 0), sigma / f, borderType=cv2.BORDER_REPLICATE)
+        return blend(crop, linear_up(b, crop.shape[0], crop.shape[1], f), w)
 
-    return apply_in_box(frame, mask, feather_px, int(math.ceil(3 * sigma)), fn)
+    return apply_in_box(frame, mask, feather_px, int(math.ceil(3 * sigma)), fn, multiple=f)
 
 
 def pixelate(frame: np.ndarray, mask: np.ndarray, strength: float = 0.5, feather_px: float = 3.0) -> np.ndarray:

@@ -79,14 +79,8 @@ def box(weight: np.ndarray, pad: int = 0) -> tuple[slice, slice] | None:
     return slice(max(0, y - pad), min(H, y + h + pad)), slice(max(0, x - pad), min(W, x + w + pad))
 
 
-def weight_u8(weight: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """float32 weight in [0, 1] -> uint8 (H, W, 3) ``round(255 * scale * weight)``, for blends."""
-    w8 = cv2.convertScaleAbs(weight, alpha=255.0 * scale)
-    return cv2.merge([w8, w8, w8])
-
-
 def blend(frame: np.ndarray, effect: np.ndarray, weight: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """``frame + scale * weight * (effect - frame)`` in integer arithmetic, saturated to uint8.
+    """``frame + scale * weight * (effect - frame)``, rounded (``cv2.blendLinear``).
 
     Args:
         frame, effect: BGR uint8 (H, W, 3), the same shape.
@@ -94,31 +88,77 @@ def blend(frame: np.ndarray, effect: np.ndarray, weight: np.ndarray, scale: floa
         scale: multiplies the weight (the effect's strength), in [0, 1].
 
     Returns:
-        BGR uint8 (H, W, 3); bit-exact ``frame`` wherever ``weight == 0``.
+        BGR uint8 (H, W, 3); bit-exact ``frame`` wherever ``weight == 0``. One pass: 2.2-2.3 ms
+        for a 600x850 crop, against 3.7-5.1 ms for the int16 subtract, 3-channel weight and
+        multiply it replaced.
     """
-    diff = cv2.subtract(effect, frame, dtype=cv2.CV_16S)
-    return add_weighted_delta(frame, diff, weight, scale)
+    w = weight * np.float32(scale) if scale != 1.0 else weight
+    return cv2.blendLinear(effect, frame, w, np.float32(1.0) - w)
+
+
+def weight_u8(weight: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """float32 weight in [0, 1] -> uint8 (H, W, 3) ``round(255 * scale * weight)``, for blends."""
+    w8 = cv2.convertScaleAbs(weight, alpha=255.0 * scale)
+    return cv2.merge([w8, w8, w8])
 
 
 def add_weighted_delta(frame: np.ndarray, delta: np.ndarray, weight: np.ndarray, scale: float = 1.0) -> np.ndarray:
-    """``frame + scale * weight * delta`` saturated to uint8; ``delta`` is int16 (H, W, 3)."""
+    """``frame + scale * weight * delta`` saturated to uint8; ``delta`` is int16 (H, W, 3).
+    (Integer arithmetic: 3.5-3.9 ms for a 600x850 crop, against 3.7-4.7 ms for an add and
+    :func:`blend`.)"""
     wd = cv2.multiply(delta, weight_u8(weight, scale), scale=1.0 / 255.0, dtype=cv2.CV_16S)
     return cv2.add(frame, wd, dtype=cv2.CV_8U)
 
 
-def apply_in_box(frame: np.ndarray, mask: np.ndarray, feather_px: float, pad: int, fn) -> np.ndarray:
+def area_down(img: np.ndarray, f: int) -> np.ndarray:
+    """``img`` (H, W[, C]) f times smaller, (max(1, H // f), max(1, W // f)), by block means
+    (``cv2.INTER_AREA``) of the top-left (H // f * f, W // f * f) part: an exact factor takes
+    OpenCV's fast path (1.1 ms against 2.2 ms for a 600x850 BGR crop at f = 4). ``f`` 1: ``img``."""
+    if f <= 1:
+        return img
+    h, w = img.shape[:2]
+    sh, sw = max(1, h // f), max(1, w // f)
+    return cv2.resize(img[: min(h, sh * f), : min(w, sw * f)], (sw, sh), interpolation=cv2.INTER_AREA)
+
+
+def linear_up(small: np.ndarray, h: int, w: int, f: int) -> np.ndarray:
+    """Undo :func:`area_down`: ``small`` f times larger (``cv2.INTER_LINEAR``), the last rows
+    and columns :func:`area_down` left out repeated from their neighbours, so (h, w)[, C]."""
+    if f <= 1:
+        return small
+    fh, fw = min(h, small.shape[0] * f), min(w, small.shape[1] * f)
+    up = cv2.resize(small, (fw, fh), interpolation=cv2.INTER_LINEAR)
+    if (fh, fw) != (h, w):
+        up = cv2.copyMakeBorder(up, 0, h - fh, 0, w - fw, cv2.BORDER_REPLICATE)
+    return up
+
+
+def apply_in_box(frame: np.ndarray, mask: np.ndarray, feather_px: float, pad: int, fn, multiple: int = 1) -> np.ndarray:
     """Run ``fn(frame_crop, weight_crop) -> BGR uint8 crop`` on the box around the mask, grown by
     ``pad`` pixels of context (at least 1), with ``weight_crop`` the :func:`feather` of the mask
     there, and paste it into a copy of ``frame``. Nothing outside the box is read twice or
     changed; an empty mask returns a copy of ``frame``.
 
     The crop's weight equals the crop of the whole frame's weight: the mask lies inside the box
-    with a ring of non-skin pixels (or the frame border) around it.
+    with a ring of non-skin pixels (or the frame border) around it. ``multiple``: the box grows
+    (within the frame) until its sides are multiples of it where the frame allows, so an
+    :func:`area_down` by that factor is exact.
     """
     b = binary(mask, frame.shape[:2])
     out = frame.copy()
     bx = box(b, max(1, pad))
     if bx is None:
         return out
+    if multiple > 1:
+        bx = tuple(_grow(s, multiple, n) for s, n in zip(bx, frame.shape[:2]))
     out[bx] = fn(frame[bx], feather(b[bx].view(bool), feather_px))
     return out
+
+
+def _grow(s: slice, k: int, n: int) -> slice:
+    """``s`` (within 0..n) grown at its end, then at its start, to a length that is a multiple of ``k``."""
+    start, stop = s.start, s.stop
+    extra = -(stop - start) % k
+    stop2 = min(n, stop + extra)
+    start2 = max(0, start - (extra - (stop2 - stop)))
+    return slice(start2, stop2)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from streamseg.effects.mask import add_weighted_delta, apply_in_box, check_frame
+from streamseg.effects.mask import add_weighted_delta, apply_in_box, area_down, check_frame, linear_up
 from streamseg.effects.params import EffectParams
 
 #: guided-filter regularisation: local standard deviations below about 15 grey levels are smoothed
@@ -46,11 +46,9 @@ def _self_guided(img: np.ndarray, radius: int, eps: float) -> np.ndarray:
 
 def smoothing_delta(crop: np.ndarray, scale: int, radius: int = 2, eps: float = EPS) -> np.ndarray:
     """int16 (h, w, 3) correction that smooths BGR uint8 ``crop`` (h, w, 3) at full strength."""
-    h, w = crop.shape[:2]
-    sw, sh = max(1, w // scale), max(1, h // scale)
-    small = cv2.resize(crop, (sw, sh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = area_down(crop, scale).astype(np.float32)
     d = np.rint(_self_guided(small, radius, eps) - small).astype(np.int16)
-    return cv2.resize(d, (w, h), interpolation=cv2.INTER_LINEAR)
+    return linear_up(d, crop.shape[0], crop.shape[1], scale)
 
 
 def retouch(
@@ -83,7 +81,7 @@ def retouch(
     def fn(crop: np.ndarray, w: np.ndarray) -> np.ndarray:
         return add_weighted_delta(crop, smoothing_delta(crop, s, radius), w, strength)
 
-    return apply_in_box(frame, mask, feather_px, pad, fn)
+    return apply_in_box(frame, mask, feather_px, pad, fn, multiple=s)
 
 
 def render_retouch(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
