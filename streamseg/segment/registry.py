@@ -35,7 +35,8 @@ BUILTIN: dict[str, str] = {
 
 #: models this project ships (``models/<file>`` + spec); a missing one falls back like a broken file
 SHIPPED_MODELS: dict[str, str] = {
-    "selfie-skin": "selfie-skin-384.onnx", "dlmv": "dlmv-256.onnx", "u2netp": "u2netp-256.onnx",
+    "selfie-skin": "selfie-skin-384.onnx", "selfie-skin-hq": "selfie-skin-hq-512.onnx",
+    "dlmv": "dlmv-256.onnx", "u2netp": "u2netp-256.onnx",
 }
 
 #: classical methods tried in this order when a model cannot run
