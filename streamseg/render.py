@@ -16,6 +16,8 @@ import cv2
 import numpy as np
 
 OUTPUT_TYPES = ("mask", "overlay", "cutout", "side-by-side")
+
+
 def output_size(width: int, height: int, output_type: str) -> tuple[int, int]:
     """(width, height) of the rendered picture for a frame of ``width`` x ``height``."""
     return (2 * width, height) if output_type == "side-by-side" else (width, height)

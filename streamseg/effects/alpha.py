@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from streamseg.effects.mask import check_frame, feather
+from streamseg.effects.mask import check_frame, feather, flat_colour
 from streamseg.effects.params import EffectParams
 
 
@@ -47,8 +47,6 @@ def flatten(bgra: np.ndarray, background: tuple[int, int, int] | None = None) ->
     (H, W, 3), for targets that cannot carry alpha (virtual camera, mp4)."""
     if bgra.ndim != 3 or bgra.shape[2] != 4 or bgra.dtype != np.uint8:
         raise ValueError(f"expected BGRA uint8 (H, W, 4), got {bgra.dtype} {bgra.shape}")
-    from streamseg.effects.overlay import flat_colour
-
     bgr = np.ascontiguousarray(bgra[..., :3])
     a = bgra[..., 3].astype(np.float32) * np.float32(1 / 255)
     h, w = a.shape

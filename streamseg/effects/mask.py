@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -77,6 +79,16 @@ def box(weight: np.ndarray, pad: int = 0) -> tuple[slice, slice] | None:
         return None
     H, W = weight.shape
     return slice(max(0, y - pad), min(H, y + h + pad)), slice(max(0, x - pad), min(W, x + w + pad))
+
+
+@lru_cache(maxsize=4)
+def flat_colour(height: int, width: int, color: tuple[int, int, int]) -> np.ndarray:
+    """A read-only BGR uint8 (height, width, 3) frame of one colour (cached: a live run asks for
+    the same one every frame)."""
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = color
+    img.flags.writeable = False
+    return img
 
 
 def blend(frame: np.ndarray, effect: np.ndarray, weight: np.ndarray, scale: float = 1.0) -> np.ndarray:

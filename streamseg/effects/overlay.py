@@ -12,12 +12,10 @@ Example:
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import cv2
 import numpy as np
 
-from streamseg.effects.mask import binary, check_frame
+from streamseg.effects.mask import binary, check_frame, flat_colour
 from streamseg.effects.params import EffectParams, OverlayStyle
 
 
@@ -52,16 +50,6 @@ def overlay(frame: np.ndarray, mask: np.ndarray, style: OverlayStyle = OverlaySt
         contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(out, contours, -1, style.color, outline_width(frame.shape[0], style), cv2.LINE_AA)
     return out
-
-
-@lru_cache(maxsize=4)
-def flat_colour(height: int, width: int, color: tuple[int, int, int]) -> np.ndarray:
-    """A read-only BGR uint8 (height, width, 3) frame of one colour (cached: a live run asks for
-    the same one every frame)."""
-    img = np.empty((height, width, 3), np.uint8)
-    img[:] = color
-    img.flags.writeable = False
-    return img
 
 
 def render_overlay(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:

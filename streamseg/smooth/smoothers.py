@@ -439,8 +439,6 @@ class TemporalSmoother(Smoother):
         return np.where(on, np.maximum(out, e_on), np.minimum(out, e_off)).astype(np.float32)
 
 
-
-
 def split_spec(spec: str) -> tuple[str, dict[str, str]]:
     """Settings written into a spec: ``"still:static_weight=0.05:hold=0+uncertainty"`` ->
     ``("still+uncertainty", {"still.static_weight": "0.05", "still.hold": "0"})``. Each name may
