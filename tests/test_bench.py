@@ -63,11 +63,35 @@ def test_parse_sizes_and_frame_sizes() -> None:
             parse_frame_sizes(bad)
 
 
-def test_time_call_counts_calls_and_orders_percentiles() -> None:
+class FakeClock:
+    """``perf_counter`` stand-in: the n-th timed interval (a pair of calls) lasts ``steps_ms[n]``
+    (the last one repeats), so the reports' statistics are known without timing anything."""
+
+    def __init__(self, *steps_ms: float) -> None:
+        self.steps = [s / 1000.0 for s in steps_ms]
+        self.now, self.calls = 0.0, 0
+
+    def perf_counter(self) -> float:
+        if self.calls % 2:
+            self.now += self.steps[min(self.calls // 2, len(self.steps) - 1)]
+        self.calls += 1
+        return self.now
+
+
+def fake_clock(monkeypatch, module, *steps_ms: float) -> FakeClock:
+    clock = FakeClock(*steps_ms)
+    monkeypatch.setattr(module, "time", clock)
+    return clock
+
+
+def test_time_call_counts_calls_and_takes_median_and_p90(monkeypatch) -> None:
+    from streamseg.evaluate import latency
+
+    fake_clock(monkeypatch, latency, 1, 2, 3, 4, 5, 6, 7)
     calls = []
     t = time_call(lambda: calls.append(1), warmup=2, repeats=7)
     assert len(calls) == 9 and t.n == 7
-    assert 0 <= t.median_ms <= t.p90_ms
+    assert t.median_ms == pytest.approx(4.0) and t.p90_ms == pytest.approx(float(np.percentile(range(1, 8), 90)))
 
 
 def test_frames_have_the_asked_size() -> None:
@@ -78,13 +102,17 @@ def test_frames_have_the_asked_size() -> None:
     assert bench_frame(20, 10, clip=Path("/nonexistent.mp4")).shape == (10, 20, 3)
 
 
-def test_classical_rows_per_frame_size() -> None:
+def test_classical_rows_per_frame_size(monkeypatch) -> None:
+    from streamseg.evaluate import latency
+
+    fake_clock(monkeypatch, latency, 2)  # every timed call (method and floor) takes 2 ms
     seg = Classical()
     rows = bench_method("c", seg, [256], [(64, 48), (32, 24)], MethodOptions(), warmup=1, repeats=3)
     assert [(r.size, r.frame, r.kind) for r in rows] == [("64x48", "64x48", "classical"), ("32x24", "32x24", "classical")]
     assert {(48, 64, 3), (24, 32, 3)} <= set(seg.shapes)
     for r in rows:
-        assert r.n == 3 and r.median_ms <= r.p90_ms and r.floor_ms > 0 and r.threads.startswith("opencv")
+        assert r.n == 3 and r.threads.startswith("opencv")
+        assert (r.median_ms, r.p90_ms, r.floor_ms) == pytest.approx((2.0, 2.0, 2.0))
 
 
 class NumbaClassical(Classical):
@@ -147,11 +175,14 @@ def write_clip(path: Path, frames: int = 12, w: int = 64, h: int = 48) -> Path:
     return path
 
 
-def test_bench_video_on_a_generated_clip(tmp_path: Path) -> None:
+def test_bench_video_on_a_generated_clip(tmp_path: Path, monkeypatch) -> None:
+    from streamseg.evaluate import video_fps
+
     clip = write_clip(tmp_path / "clip.mp4", frames=12)
+    fake_clock(monkeypatch, video_fps, 2)  # each segment() call, and the whole pipeline run, "take" 2 ms
     row = bench_video("c", Classical(), clip)
     assert row.frames == 12
-    assert row.inference_fps > 0 and row.pipeline_fps > 0
+    assert (row.inference_fps, row.pipeline_fps) == pytest.approx((500.0, 12 / 0.002))
     assert row.ratio == pytest.approx(row.pipeline_fps / row.inference_fps)
     assert bench_video("c", Classical(), clip, max_frames=5).frames == 5
 
