@@ -24,11 +24,12 @@ def new_session(name_or_path: str | None = None, provider: str = "auto", **optio
 
     Args:
         name_or_path: ``dlmv``, ``ellipse-diag``, ... or a path to an ``.onnx`` / ``.json`` spec file;
-            ``None`` = the default model (``dlmv``), which falls back to ``ellipse-diag`` with a
+            ``None`` = the default model (``selfie-skin``), which falls back to ``ellipse-diag`` with a
             warning when it cannot run. A method named here that cannot run is an error unless
             ``fallback=True``.
         provider: ONNX Runtime provider: ``auto``, ``cuda``, ``cuda:N``, ``tensorrt`` or ``cpu``.
-        **options: ``threads``, ``size``, ``batch``, ``strict`` (no fallback even for the
+        **options: ``threads``, ``size``, ``batch``, ``tta`` (``"flip"``: mean of the frame and
+            its mirror image, ONNX models), ``strict`` (no fallback even for the
             default model), ``fallback`` (fall back for a named method too), ``params``
             (classical parameter file), ``warmup`` (default False) and method settings
             (``open``, ``blur``, ``model_selection``, ...).
@@ -44,7 +45,7 @@ def new_session(name_or_path: str | None = None, provider: str = "auto", **optio
     from streamseg.segment import create
 
     warm = bool(options.pop("warmup", False))
-    fields = {k: options.pop(k) for k in ("threads", "size", "batch", "strict", "fallback", "params") if k in options}
+    fields = {k: options.pop(k) for k in ("threads", "size", "batch", "strict", "fallback", "params", "tta") if k in options}
     cfg = RunConfig.make(method=name_or_path, provider=provider, method_settings=options or None, **fields)
     seg = create(cfg.method, cfg.method_options())
     if warm:
@@ -170,7 +171,7 @@ def process_video(
         hud: burn the HUD (method, fps, skin fraction) into the videos.
         stats_csv: write one row per frame (frame, time_s, skin_fraction, fps, latency_ms).
         alert_above: report (stderr, and the ROI stream if any) when the skin fraction crosses it.
-        **options: ``provider``, ``threads``, ``size``, ``batch``, ``strict``, ``params``.
+        **options: ``provider``, ``threads``, ``size``, ``batch``, ``tta``, ``strict``, ``params``.
 
     Returns:
         :class:`~streamseg.pipeline.RunReport` (``outputs``: type -> file written).
@@ -185,7 +186,7 @@ def process_video(
     from streamseg.pipeline import outputs as out
     from streamseg.pipeline.file_run import process_video_file
     from streamseg.sinks.encoder import EncoderSettings
-    from streamseg.sinks.output_path import prepare_output
+    from streamseg.sinks.output_path import prepare_output, released_on_error
 
     inp = Path(src) if src is not None else demo_clip()
     # cheap checks first (method name, input, config), outputs next, models last
@@ -209,15 +210,16 @@ def process_video(
     outputs = {t: out.check_video_output(t, p) for t, p in outputs.items()}
     outputs = {t: prepare_output(p, overwrite=overwrite, inputs=(inp,)) for t, p in outputs.items()}
     csv_path = prepare_output(Path(stats_csv), overwrite=overwrite, inputs=(inp,)) if stats_csv is not None else None
-    person_of = out.person_segmenter(types, provider=cfg.provider, threads=cfg.threads)
-    seg, smoother = _build(cfg, batch=cfg.batch)
-    roi_stage, roi_sinks = build_rois(cfg, source=str(inp))
-    return _run_with_stats(csv_path, alert_above, roi_sinks, lambda extra: process_video_file(
-        inp, outputs, seg, smoother=smoother, threshold=cfg.threshold,
-        settings=EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset),
-        roi_stage=roi_stage, roi_sinks=roi_sinks, batch=cfg.batch, progress=progress, stop=stop,
-        sinks=[*sinks, *extra], renderers=out.renderers(types, params, person_of), hud=hud,
-    ))
+    with released_on_error(*outputs.values(), csv_path):
+        person_of = out.person_segmenter(types, provider=cfg.provider, threads=cfg.threads)
+        seg, smoother = _build(cfg, batch=cfg.batch)
+        roi_stage, roi_sinks = build_rois(cfg, source=str(inp))
+        return _run_with_stats(csv_path, alert_above, roi_sinks, lambda extra: process_video_file(
+            inp, outputs, seg, smoother=smoother, threshold=cfg.threshold,
+            settings=EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset),
+            roi_stage=roi_stage, roi_sinks=roi_sinks, batch=cfg.batch, progress=progress, stop=stop,
+            sinks=[*sinks, *extra], renderers=out.renderers(types, params, person_of), hud=hud,
+        ))
 
 
 def process_live(
@@ -282,7 +284,7 @@ def process_live(
         width, height, fps, mjpg: what to ask the camera for. reconnect, timeout: stream handling.
         loop: a video file as source plays once at its own rate; ``loop=True`` starts it again at the end.
         max_frames, duration: when to stop (else at the end of the source, Ctrl-C or SIGTERM).
-        **options: ``provider``, ``threads``, ``size``, ``strict``, ``params``.
+        **options: ``provider``, ``threads``, ``size``, ``tta``, ``strict``, ``params``.
 
     Returns:
         :class:`~streamseg.pipeline.RunReport` (``latency_ms``, ``dropped``, ``outputs``).
@@ -292,7 +294,7 @@ def process_live(
     from streamseg.pipeline.config import build_rois
     from streamseg.pipeline import outputs as out
     from streamseg.pipeline.live_run import live_run
-    from streamseg.sinks.output_path import prepare_output
+    from streamseg.sinks.output_path import prepare_output, released_on_error
 
     types = out.check_output_types([output_type])
     if len(types) != 1 or "," in output_type:
@@ -308,33 +310,34 @@ def process_live(
     cfg = _run_config(config, method, smooth, threshold, smooth_params, roi_options, rois, hands, options)
     rec = prepare_output(out.check_video_output(output_type, Path(record)), overwrite=overwrite) if record is not None else None
     csv_path = prepare_output(Path(stats_csv), overwrite=overwrite) if stats_csv is not None else None
-    if show:
-        from streamseg.sinks.window import display_available
+    with released_on_error(rec, csv_path):
+        if show:
+            from streamseg.sinks.window import display_available
 
-        if not display_available():
-            log.warn("no display found (DISPLAY is not set); running without a window")
-            show = False
-    src = LiveSource(
-        source, CaptureRequest(width=width, height=height, fps=fps, mjpg=mjpg, timeout_s=timeout), reconnect=reconnect, loop=loop,
-    )
-    src.open(start=False)  # a missing camera is reported before a model loads
-    if not show and rec is None and not rois and not sinks and not virtual_cam and csv_path is None and alert_above is None:
-        log.warn("no window, no --record and no --rois: results go nowhere (use --max-frames or Ctrl-C to stop)")
-    try:
-        person_of = out.person_segmenter(types, provider=cfg.provider, threads=cfg.threads)
-        seg, smoother = _build(cfg)
-        roi_stage, roi_sinks = build_rois(cfg, source="")
-    except BaseException:
-        src.close()
-        raise
-    return _run_with_stats(csv_path, alert_above, roi_sinks, lambda extra: live_run(
-        src, seg, smoother, cfg.threshold, output_type=output_type, show=show, record=rec, roi_stage=roi_stage,
-        roi_sinks=roi_sinks, sinks=[*sinks, *extra], max_frames=max_frames, duration_s=duration, stop=stop,
-        renderers=out.renderers(types, params, person_of), hud=hud,
-        status=(not show) if status is None else status, status_interval=status_interval,
-        virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device,
-        virtual_cam_backend=virtual_cam_backend, background=params.background,
-    ))
+            if not display_available():
+                log.warn("no display found (DISPLAY is not set); running without a window")
+                show = False
+        src = LiveSource(
+            source, CaptureRequest(width=width, height=height, fps=fps, mjpg=mjpg, timeout_s=timeout), reconnect=reconnect, loop=loop,
+        )
+        src.open(start=False)  # a missing camera is reported before a model loads
+        if not show and rec is None and not rois and not sinks and not virtual_cam and csv_path is None and alert_above is None:
+            log.warn("no window, no --record and no --rois: results go nowhere (use --max-frames or Ctrl-C to stop)")
+        try:
+            person_of = out.person_segmenter(types, provider=cfg.provider, threads=cfg.threads)
+            seg, smoother = _build(cfg)
+            roi_stage, roi_sinks = build_rois(cfg, source="")
+        except BaseException:
+            src.close()
+            raise
+        return _run_with_stats(csv_path, alert_above, roi_sinks, lambda extra: live_run(
+            src, seg, smoother, cfg.threshold, output_type=output_type, show=show, record=rec, roi_stage=roi_stage,
+            roi_sinks=roi_sinks, sinks=[*sinks, *extra], max_frames=max_frames, duration_s=duration, stop=stop,
+            renderers=out.renderers(types, params, person_of), hud=hud,
+            status=(not show) if status is None else status, status_interval=status_interval,
+            virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device,
+            virtual_cam_backend=virtual_cam_backend, background=params.background,
+        ))
 
 
 def process_images(
@@ -473,7 +476,7 @@ def process_batch(
         force: redo files whose outputs are complete and newer than their input (else skipped).
         progress: progress bar and summary table on stderr. stop: set it to stop (Ctrl-C does).
         on_event: ``on_event(kind, job, **info)`` per file event (``start``, ``retry``, ``done``, ...).
-        **options: ``provider``, ``threads`` (per worker), ``size``, ``batch``, ``strict``, ``fallback``, ``params``.
+        **options: ``provider``, ``threads`` (per worker), ``size``, ``batch``, ``tta``, ``strict``, ``fallback``, ``params``.
 
     Returns:
         :class:`~streamseg.batch.report.BatchReport` (``files``: per-file status, frames, seconds, fps, error).

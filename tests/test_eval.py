@@ -336,3 +336,21 @@ def test_method_choice_plot_writes_a_png(tmp_path: Path, points: dict) -> None:
     path = method_choice_plot(points, tmp_path / "choice.png", subtitle="test")
     img = cv2.imread(str(path))
     assert img is not None and img.shape[1] > 400
+
+
+def test_tta_rows_are_named_and_classical_methods_refuse_it(tiny: Path, cli) -> None:
+    from streamseg.segment import MethodOptions
+
+    flip = MethodOptions(tta="flip")
+    with pytest.raises(ConfigError, match="--tta flip works with ONNX models; 'ellipse'"):
+        select_methods("ellipse", flip)
+    sel = select_methods("dlmv", flip)
+    try:
+        assert list(sel.segmenters) == ["dlmv+flip"] and sel.segmenters["dlmv+flip"].flip
+    finally:
+        sel.close()
+    code, stdout, err = cli("eval", str(tiny), "--methods", "dlmv", "--tta", "flip")
+    assert code == 0, err
+    assert "dlmv+flip" in stdout
+    code, _, err = cli("eval", str(tiny), "--methods", "ellipse", "--tta", "mirror")
+    assert code == 2 and err.strip() == "error: --tta 'mirror': must be none or flip"

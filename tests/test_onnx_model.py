@@ -685,3 +685,65 @@ def test_probability_spec_on_logits_warns(tmp_path, warnings_):
     assert any("output 'probability'" in w for w in warnings_)
     prob = seg(rand_frame(16, 16))  # clipped, not passed through a sigmoid
     assert prob.min() >= 0 and prob.max() <= 1 and (prob == 0).any()
+
+
+# --------------------------------------------------------------------------- flip test-time augmentation
+
+
+def ramp_logits(tmp_path: Path, batch: int | str, name: str = "ramp.onnx") -> Path:
+    """(N, 3, 16, 16) -> 1x1 conv logits plus a left-to-right ramp: a graph that is not mirror-symmetric."""
+    ramp = np.linspace(-3.0, 3.0, 16, dtype=np.float32).reshape(1, 1, 1, 16)
+    nodes = [helper.make_node("Conv", ["input", "w", "b"], ["conv"]), helper.make_node("Add", ["conv", "ramp"], ["logits"])]
+    inits = [
+        numpy_helper.from_array(W1.reshape(1, 3, 1, 1), "w"),
+        numpy_helper.from_array(B1, "b"),
+        numpy_helper.from_array(ramp, "ramp"),
+    ]
+    graph = helper.make_graph(
+        nodes, "ramp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, 16, 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, 1, 16, 16])], inits,
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    (tmp_path / name).write_bytes(model.SerializeToString())
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("batch", ["N", 1])
+def test_flip_tta_is_the_mean_of_the_frame_and_its_mirror(tmp_path, batch):
+    path = ramp_logits(tmp_path, batch)
+    plain = OnnxSegmenter.from_file(path, MethodOptions(provider="cpu"))
+    tta = OnnxSegmenter.from_file(path, MethodOptions(provider="cpu", tta="flip"))
+    frames = [rand_frame(16, 16, 5), rand_frame(40, 24, 6)]
+    for frame in frames:
+        want = 0.5 * (plain(frame) + plain(np.ascontiguousarray(frame[:, ::-1]))[:, ::-1])
+        got = tta(frame)
+        assert got.shape == frame.shape[:2] and got.dtype == np.float32
+        np.testing.assert_allclose(got, want, atol=1e-5)
+        assert np.abs(got - plain(frame)).max() > 0.1  # the ramp makes the mirror view differ
+    f = frames[1]
+    want = 0.5 * (plain.segment_native(f) + plain.segment_native(np.ascontiguousarray(f[:, ::-1]))[:, ::-1])
+    native = tta.segment_native(f)
+    assert native.shape == (16, 16)
+    np.testing.assert_allclose(native, want, atol=1e-5)
+    tta.session = _CountingSession(tta.session, tta)
+    out = tta.segment_batch(frames)
+    assert len(out) == 2
+    want_calls = [(4, 3, 16, 16)] if batch == "N" else [(1, 3, 16, 16)] * 4
+    assert tta.session.calls == want_calls
+
+
+def test_flip_tta_checks_and_fallback(tmp_path, warnings_):
+    from streamseg.errors import ConfigError
+    from streamseg.pipeline.config import RunConfig
+
+    with pytest.raises(ConfigError, match="--tta 'mirror': must be none or flip"):
+        RunConfig.make(method="ellipse", tta="mirror")
+    with pytest.raises(ConfigError, match="works with ONNX models; 'ellipse'"):
+        create("ellipse", MethodOptions(tta="flip"))
+    assert RunConfig.make(config={"method": {"tta": "flip"}}).method_options().tta == "flip"
+    assert RunConfig.make(config={"method": {"tta": "flip"}}, tta="none").method_options().tta == "none"
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not onnx")
+    seg = create(str(broken), MethodOptions(tta="flip"))  # the classical fallback runs without TTA
+    assert seg.kind == "classical" and seg.fallback_from == str(broken)

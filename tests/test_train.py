@@ -245,3 +245,32 @@ def test_distillation_config_needs_a_teacher(tmp_path: Path) -> None:
     cfg = tiny_config("dlmv", tmp_path, teacher=str(tmp_path / "missing.pt"), distill_weight=1.0)
     with pytest.raises(InputError):
         train(cfg, make_dataset(tmp_path / "data"), tmp_path / "run")
+
+
+def test_teacher_flip_averages_the_mirror_view() -> None:
+    from streamseg.train.distill import Teacher
+
+    ramp = torch.linspace(0.0, 1.0, 8).reshape(1, 1, 1, 8)
+
+    def fn(x: torch.Tensor) -> torch.Tensor:  # not mirror-symmetric: the input's red plus a ramp
+        return (x[:, :1] + ramp) / 2
+
+    x = torch.rand(2, 3, 8, 8)
+    plain, flipped = Teacher(fn, 8)(x), Teacher(fn, 8, flip=True)(x)
+    want = 0.5 * (fn(x) + fn(x.flip(3)).flip(3))
+    torch.testing.assert_close(flipped, want)
+    assert (plain - flipped).abs().max() > 0.1
+    assert TrainConfig.from_dict({"arch": "dlmv", "teacher": "t.onnx", "distill_weight": 0.5, "teacher_flip": True}).teacher_flip
+
+
+def test_sampling_pool_repeats_the_images_without_skin() -> None:
+    from streamseg.train.data import sampling_pool
+
+    masks = np.zeros((5, 4, 4), np.uint8)
+    masks[[0, 2, 3], 1, 1] = 255  # rows 1 and 4 have no skin
+    assert sampling_pool(masks, 1).tolist() == [0, 1, 2, 3, 4]
+    pool = sampling_pool(masks, 4)
+    assert sorted(pool.tolist()) == [0, 1, 1, 1, 1, 2, 3, 4, 4, 4, 4]
+    for bad in (0, 1.5, True):
+        with pytest.raises(ConfigError, match="empty_repeat"):
+            TrainConfig.from_dict({"arch": "dlmv", "empty_repeat": bad})

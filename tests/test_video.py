@@ -159,3 +159,25 @@ def test_encoder_resizes_frames_of_a_new_size(tmp_path, capsys):
     info = read_video(path)
     assert info["frames"] == 6 and info["shapes"] == {(48, 64)}
     assert "frame size changed to 128x96" in capsys.readouterr().err
+
+
+def test_tta_flip_runs_a_video_and_refuses_a_classical_method(tmp_path, cli):
+    src = make_video(tmp_path / "clip.mp4", frames=6)
+    code, _, err = cli("video", src, "-m", "dlmv", "--tta", "flip", "-o", tmp_path / "m.mp4")
+    assert code == 0, err
+    assert read_video(tmp_path / "m.mp4")["frames"] == 6
+    code, _, err = cli("video", src, "-m", "ellipse", "--tta", "flip", "-o", tmp_path / "e.mp4")
+    assert code == 2 and err.strip() == "error: --tta flip works with ONNX models; 'ellipse' is not one"
+    assert not (tmp_path / "e.mp4").exists() and not list(tmp_path.glob("*.partial.*"))
+
+
+def test_a_model_that_fails_to_load_leaves_no_lock_behind(tmp_path):
+    import streamseg
+    from streamseg.errors import MethodError
+
+    src = make_video(tmp_path / "clip.mp4", frames=3)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx file")
+    with pytest.raises(MethodError, match="not a valid ONNX file"):
+        streamseg.process_video(src, tmp_path / "m.mp4", method=str(broken), stats_csv=tmp_path / "s.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.onnx", "clip.mp4"]

@@ -22,6 +22,7 @@ from streamseg.commands.common import (
     StrictOpt,
     ThreadsOpt,
     ThresholdOpt,
+    TtaOpt,
     with_options,
 )
 
@@ -43,6 +44,7 @@ def command(
     provider: ProviderOpt = "auto",
     threads: Annotated[int, typer.Option("--threads", min=0, help="Inference threads per worker (0 = 1 each with the default --workers, else cores / workers).")] = 0,
     size: SizeOpt = None,
+    tta: TtaOpt = None,
     batch: BatchOpt = 1,
     strict: StrictOpt = False,
     fallback: FallbackOpt = False,
@@ -79,6 +81,6 @@ def command(
     streamseg.process_batch(
         inputs, output, method=method, output_types=output_type, smooth=smooth, workers=workers, ray_address=ray_address,
         force=force, threshold=threshold, config=config, smooth_params=parse_assignments(smooth_param, "--smooth-param"),
-        rois=rois, hands=hands, roi_options=parse_assignments(roi_option, "--roi-option"), provider=provider, threads=threads, size=size, batch=batch,
+        rois=rois, hands=hands, roi_options=parse_assignments(roi_option, "--roi-option"), provider=provider, threads=threads, size=size, tta=tta, batch=batch,
         strict=strict or None, fallback=fallback, progress=True, **shared,
     )

@@ -23,6 +23,14 @@ MethodOpt = Annotated[
 ProviderOpt = Annotated[str, typer.Option("--provider", help="ONNX Runtime provider: auto, cuda, cuda:N, tensorrt, coreml (macOS), dml or dml:N (Windows DirectML), or cpu.")]
 ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="Inference threads (0 = library default).")]
 SizeOpt = Annotated[Optional[int], typer.Option("--size", min=16, help="Model input size for models with a dynamic size.")]
+TtaOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--tta", show_default=False,
+        help="Test-time augmentation of ONNX models: none (default) or flip (the mean of the frame and its mirror image: "
+        "+0.6 to +1 point val mIoU, twice the inference time).",
+    ),
+]
 StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Fail instead of falling back, for the default model too (a method you name is strict already).")
 ]
@@ -123,6 +131,7 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
     "provider": (ProviderOpt, "auto"),
     "threads": (ThreadsOpt, 0),
     "size": (SizeOpt, None),
+    "tta": (TtaOpt, None),
     "strict": (StrictOpt, False),
     "fallback": (FallbackOpt, False),
 }

@@ -21,6 +21,7 @@ def command(
     provider: str = typer.Option("auto", "--provider", help="ONNX Runtime provider for models: auto, cuda, tensorrt, cpu."),
     size: Optional[int] = typer.Option(None, "--size", help="Model input size for ONNX models whose graph has a dynamic size."),
     threads: int = typer.Option(0, "--threads", help="Threads for ONNX Runtime and the numba kernels (0 = library default)."),
+    tta: str = typer.Option("none", "--tta", help="Test-time augmentation of ONNX models: none or flip (frame and mirror image averaged); rows are named NAME+flip."),
     mosaic: int = typer.Option(0, "--mosaic", help="Proxy for group photos: score N x N mosaics of consecutive images of a source (e.g. 3)."),
     skin_tone: str = typer.Option("", "--skin-tone", help="Proxy for other skin tones: shift the true skin pixels 'dark', 'darker' or 'light' in Lab."),
 ) -> None:
@@ -37,13 +38,15 @@ def command(
 
         streamseg eval my_data --methods ellipse,dlmv --threshold 0.4 --report out --examples 8
 
-        streamseg eval ../shared/data/skin --methods dlmv,pose-skin --mosaic 3
+        streamseg eval ../shared/data/skin --methods dlmv,selfie-skin-hq --mosaic 3
 
-        streamseg eval ../shared/data/skin --methods dlmv,pose-skin --skin-tone dark
+        streamseg eval ../shared/data/skin --methods dlmv,selfie-skin-hq --skin-tone dark
+
+        streamseg eval ../shared/data/skin --methods selfie-skin-hq --tta flip
     """
     from streamseg.evaluate.eval_run import run_eval
 
     run_eval(
         data, methods, split=split, threshold=threshold, report=report, examples=examples, worst=worst, sources=sources,
-        limit=limit, provider=provider, size=size, threads=threads, mosaic=mosaic, skin_tone=skin_tone,
+        limit=limit, provider=provider, size=size, threads=threads, tta=tta, mosaic=mosaic, skin_tone=skin_tone,
     )  # fmt: skip

@@ -17,6 +17,7 @@ from streamseg.evaluate.accuracy import EvalResult, evaluate
 from streamseg.evaluate.proxies import proxy_dataset
 from streamseg.evaluate.selection import select_methods
 from streamseg.segment import MethodOptions
+from streamseg.segment.base import check_tta
 
 
 def run_eval(
@@ -33,11 +34,13 @@ def run_eval(
     provider: str = "auto",
     size: int | None = None,
     threads: int = 0,
+    tta: str = "none",
     mosaic: int = 0,
     skin_tone: str = "",
 ) -> EvalResult:
     """Score ``methods`` (``'all'`` or a comma-separated list) on ``data``; print the table.
 
+    ``tta`` (``flip``) runs every model on the image and its mirror image (rows ``NAME+flip``).
     ``mosaic`` (N x N group-photo mosaics) and ``skin_tone`` (``dark``, ``darker``, ``light``)
     score a proxy of the dataset instead. With ``report``, writes report.md/.csv/.json,
     per_image.csv, method_choice.png and (``examples`` > 0) the grid of the hardest images.
@@ -55,10 +58,11 @@ def run_eval(
 
     if size is not None and size < 1:
         raise ConfigError(f"--size must be a positive integer, got {size}")
+    check_tta(tta)
     ds = proxy_dataset(data, mosaic, skin_tone)  # a bad folder or proxy fails before any model is loaded
     if report is not None:
         reports.ensure_dir(report)  # ... and so does a report folder that cannot be written
-    sel = select_methods(methods, MethodOptions(provider=provider, threads=threads, size=size))
+    sel = select_methods(methods, MethodOptions(provider=provider, threads=threads, size=size, tta=tta))
     try:
         for name, why in sel.skipped.items():
             log.warn(f"skipping {name}: {why}")

@@ -54,11 +54,17 @@ def _create(name: str, opts: MethodOptions, fallback_size: int | None) -> Segmen
         raise
 
 
+def _label(name: str, opts: MethodOptions) -> str:
+    return name if opts.tta == "none" else f"{name}+{opts.tta}"
+
+
 def select_methods(spec: str, options: MethodOptions | None = None, fallback_size: int | None = None) -> Selection:
     """Create the segmenters named by ``spec`` (``all`` or ``a,b,...``).
 
     With ``all``, methods that cannot run here are skipped with their reason. Named methods
-    must exist and run: an unknown name or one that cannot run raises. ``fallback_size`` is
+    must exist and run: an unknown name or one that cannot run raises. With ``options.tta``
+    other than ``none`` a method is listed as ``name+flip`` (so a report says what was scored),
+    and ``all`` skips the methods it does not apply to. ``fallback_size`` is
     tried for a method that cannot start without a size (an ONNX graph with a dynamic input).
 
     Raises:
@@ -74,8 +80,8 @@ def select_methods(spec: str, options: MethodOptions | None = None, fallback_siz
                 sel.skipped[info.name] = info.reason
                 continue
             try:
-                sel.segmenters[info.name] = _create(info.name, opts, fallback_size)
-            except MethodError as exc:
+                sel.segmenters[_label(info.name, opts)] = _create(info.name, opts, fallback_size)
+            except (MethodError, ConfigError) as exc:
                 sel.skipped[info.name] = str(exc)
         if not sel.segmenters:
             raise ConfigError("no method can run here: " + "; ".join(f"{k}: {v}" for k, v in sel.skipped.items()))
@@ -89,8 +95,8 @@ def select_methods(spec: str, options: MethodOptions | None = None, fallback_siz
             raise MethodError(f"unknown method {name!r}; known: {', '.join(known)} (or a path to an .onnx file)")
     try:
         for name in names:
-            sel.segmenters[name] = _create(name, opts, fallback_size)
-    except MethodError:
+            sel.segmenters[_label(name, opts)] = _create(name, opts, fallback_size)
+    except (MethodError, ConfigError):
         sel.close()
         raise
     return sel

@@ -4,7 +4,7 @@ file, checked by one validator before anything loads; and the builders that turn
 A config file has up to four tables; options given directly win over the file:
 
 - ``[method]``: ``name``, ``provider``, ``threads``, ``size``, ``batch``, ``strict``,
-  ``params`` (classical parameter file) and method settings (``open``, ``blur``, ``backend``,
+  ``params`` (classical parameter file), ``tta`` (``none`` or ``flip``) and method settings (``open``, ``blur``, ``backend``,
   ``model_selection``, ``io_binding``, ``postprocess``) handed to the method;
 - ``[output]``: ``threshold``;
 - ``[smooth]``: smoothing settings (checked by :mod:`streamseg.smooth.config`);
@@ -34,7 +34,7 @@ except ModuleNotFoundError:  # Python 3.10
 from streamseg.errors import ConfigError
 
 #: the most accurate method that runs at <= 15 ms per frame on a 2-core laptop CPU (docs/eval.md):
-#: val 0.779 / 3x3 mosaics 0.629 / darker skin 0.763 at ~4 ms, against dlmv's 0.700 / 0.346 / 0.651
+#: val 0.810 / 3x3 mosaics 0.694 / darker skin 0.801 at 9.4 ms (2 threads), against dlmv's 0.728 / 0.529 / 0.710
 DEFAULT_METHOD = "selfie-skin"
 
 #: type names for messages
@@ -42,12 +42,12 @@ _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "tru
 
 #: [method] keys that are MethodOptions fields, and the method settings passed on in ``extra``
 METHOD_KEYS: dict[str, Any] = {
-    "name": str, "provider": str, "threads": int, "size": int, "batch": int, "strict": bool, "fallback": bool, "params": str,
+    "name": str, "provider": str, "threads": int, "size": int, "batch": int, "strict": bool, "fallback": bool, "params": str, "tta": str,
     "open": int, "blur": (int, float), "backend": str, "model_selection": int, "io_binding": bool, "postprocess": dict,
 }
 OUTPUT_KEYS: dict[str, Any] = {"threshold": (int, float)}
 TABLES: dict[str, dict[str, Any] | None] = {"method": METHOD_KEYS, "output": OUTPUT_KEYS, "smooth": None, "rois": None}
-_OPTION_FIELDS = ("name", "provider", "threads", "size", "batch", "strict", "fallback", "params")
+_OPTION_FIELDS = ("name", "provider", "threads", "size", "batch", "strict", "fallback", "params", "tta")
 
 
 def check_table(table: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -135,7 +135,7 @@ class RunConfig:
 
     Attributes:
         method: a registered method name or a path to an ``.onnx`` file.
-        provider, threads, size, batch, params: see :class:`~streamseg.segment.MethodOptions`.
+        provider, threads, size, batch, params, tta: see :class:`~streamseg.segment.MethodOptions`.
         strict, fallback: what happens when the method cannot run. The default model (no method
             given) falls back to a classical method with a warning; a method the user named
             (option or ``[method] name``) is an error unless ``fallback`` is set. ``strict``
@@ -158,6 +158,7 @@ class RunConfig:
     strict: bool | None = None
     fallback: bool = False
     params: Path | None = None
+    tta: str = "none"
     method_settings: dict[str, Any] = field(default_factory=dict)
     threshold: float = 0.5
     smooth: str | None = None
@@ -230,6 +231,9 @@ class RunConfig:
             raise ConfigError(f"batch {self.batch}: must be at least 1")
         check_method_name(str(self.method), fallback=not self.strict)
         from streamseg.segment.providers import parse_provider
+        from streamseg.segment.registry import check_tta_for
+
+        check_tta_for(str(self.method), self.tta)
 
         parse_provider(self.provider)  # a bad value is an error before anything loads
         if self.smooth is not None or self.smooth_params:
@@ -253,7 +257,7 @@ class RunConfig:
 
         return MethodOptions(
             provider=self.provider, threads=self.threads, size=self.size, batch=batch or self.batch,
-            strict=bool(self.strict), fallback=bool(self.fallback), params=self.params, extra=dict(self.method_settings),
+            strict=bool(self.strict), fallback=bool(self.fallback), params=self.params, tta=self.tta, extra=dict(self.method_settings),
         )
 
     def with_(self, **changes: Any) -> "RunConfig":

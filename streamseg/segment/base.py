@@ -23,6 +23,23 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
+from streamseg.errors import ConfigError
+
+
+#: test-time augmentations of :class:`MethodOptions` ``tta``
+TTA_MODES = ("none", "flip")
+
+
+def check_tta(tta: str) -> str:
+    """``tta`` if it is one of :data:`TTA_MODES`.
+
+    Raises:
+        ConfigError: any other value.
+    """
+    if tta not in TTA_MODES:
+        raise ConfigError(f"--tta {tta!r}: must be {' or '.join(TTA_MODES)}")
+    return tta
+
 
 @dataclass
 class MethodOptions:
@@ -37,6 +54,8 @@ class MethodOptions:
         fallback: the fallback was asked for (``--fallback``), not only allowed by default; it
             changes what the fallback warning says (:func:`streamseg.segment.fallback.fallback_note`).
         params: classical parameter file (``.npz``/``.json``); ``None`` = the shipped one.
+        tta: test-time augmentation of ONNX models: ``none``, or ``flip`` (the mean of the
+            probabilities of the frame and of its mirror image: two inferences per frame).
         extra: method-specific settings (e.g. post-processing from a config file).
     """
 
@@ -47,6 +66,7 @@ class MethodOptions:
     strict: bool = False
     fallback: bool = False
     params: Path | None = None
+    tta: str = "none"
     extra: dict = field(default_factory=dict)
 
 

@@ -15,11 +15,11 @@ Example:
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from streamseg.errors import MethodError
-from streamseg.segment.base import MethodOptions, Segmenter
+from streamseg.errors import ConfigError, MethodError
+from streamseg.segment.base import MethodOptions, Segmenter, check_tta
 
 #: name -> "module:Class" (imported lazily so listing methods stays cheap)
 BUILTIN: dict[str, str] = {
@@ -81,6 +81,17 @@ def _is_model_path(name: str) -> bool:
     return name.lower().endswith(".onnx") or ("/" in name or "\\" in name)
 
 
+def check_tta_for(name: str, tta: str) -> None:
+    """Cheap check (nothing loads) that test-time augmentation ``tta`` applies to method ``name``.
+
+    Raises:
+        ConfigError: an unknown ``tta``, or one other than ``none`` for a built-in method (they
+            are not ONNX models).
+    """
+    if check_tta(tta) != "none" and name in BUILTIN:
+        raise ConfigError(f"--tta {tta} works with ONNX models; {name!r} is not one")
+
+
 def create_exact(name: str, options: MethodOptions | None = None) -> Segmenter:
     """Create method ``name`` (a registered name or a path to an ``.onnx`` file), no fallback.
 
@@ -88,6 +99,7 @@ def create_exact(name: str, options: MethodOptions | None = None) -> Segmenter:
         MethodError: unknown name, or the method cannot run here (one-line reason).
     """
     options = options or MethodOptions()
+    check_tta_for(name, options.tta)
     if name in BUILTIN:
         cls = _load_class(BUILTIN[name])
         reason = cls.unavailable_reason(options)
@@ -116,6 +128,7 @@ def first_fallback(options: MethodOptions | None = None) -> Segmenter:
     Raises:
         MethodError: none can.
     """
+    options = replace(options or MethodOptions(), tta="none")
     for fb in FALLBACK_ORDER:
         try:
             return create_exact(fb, options)

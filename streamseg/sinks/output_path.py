@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 from pathlib import Path
 
 try:
@@ -96,6 +98,22 @@ def release_lock(final: Path) -> None:
     except OSError:
         pass
     os.close(fd)
+
+
+@contextmanager
+def released_on_error(*finals: Path | None) -> Iterator[None]:
+    """Give up the locks of the outputs ``finals`` (``None`` entries are skipped) when the block
+    raises: a run that fails after :func:`prepare_output` (a model that cannot load, say) leaves
+    no lock behind in a process that goes on. What the block wrote itself is handled by
+    :func:`commit` / :func:`discard`.
+    """
+    try:
+        yield
+    except BaseException:
+        for final in finals:
+            if final is not None:
+                release_lock(final)
+        raise
 
 
 @atexit.register

@@ -38,6 +38,7 @@ class TrainConfig:
     val_size: int = 0  # 0 = each epoch's training size
     val_limit: int = 0  # 0 = the whole val split
     weak_weight: float = 0.5  # loss weight of quality=weak samples
+    empty_repeat: int = 1  # train images without any skin (garments alone) are drawn this many times as often
     bce_weight: float = 1.0
     iou_weight: float = 1.0
     side_weight: float = 1.0  # U²-NetP: weight of each side output's loss (fused output = 1)
@@ -50,6 +51,7 @@ class TrainConfig:
     seed: int = 0
     teacher: str = ""  # distillation: a checkpoint or ONNX model whose soft masks are a second target
     distill_weight: float = 0.0  # weight of the soft-target loss (0 = no distillation)
+    teacher_flip: bool = False  # the teacher's soft mask is the mean over the view and its mirror image (as --tta flip)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     @classmethod
@@ -103,6 +105,8 @@ class TrainConfig:
             raise ConfigError("lr/weight_decay/min_lr_ratio: lr > 0, weight_decay >= 0, 0 <= min_lr_ratio <= 1")
         if self.distill_weight < 0 or (self.distill_weight > 0 and not self.teacher):
             raise ConfigError("distill_weight: must be >= 0, and > 0 needs a teacher (checkpoint or .onnx)")
+        if isinstance(self.empty_repeat, bool) or not isinstance(self.empty_repeat, int) or self.empty_repeat < 1:
+            raise ConfigError(f"empty_repeat: must be an integer >= 1, got {self.empty_repeat!r}")
         if self.batch < 2:
             raise ConfigError("batch: must be at least 2 (BatchNorm)")
 

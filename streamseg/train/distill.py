@@ -29,13 +29,15 @@ class Teacher:
     Args:
         fn: batch at the teacher's size -> probability batch.
         size: the teacher's input side (inputs are resized to it and outputs back).
+        flip: average the probabilities of each view and of its mirror image (the teacher runs
+            twice), as ``streamseg --tta flip`` does at run time.
     """
 
-    def __init__(self, fn, size: int) -> None:
-        self.fn, self.size = fn, size
+    def __init__(self, fn, size: int, flip: bool = False) -> None:
+        self.fn, self.size, self.flip = fn, size, flip
 
     @classmethod
-    def load(cls, path: str | Path, size: int = 256) -> "Teacher":
+    def load(cls, path: str | Path, size: int = 256, flip: bool = False) -> "Teacher":
         """A checkpoint (``.pt``, any arch) or an ONNX model (``.onnx``; its own input size if fixed)."""
         p = Path(path)
         if not p.is_file():
@@ -53,7 +55,7 @@ class Teacher:
                 out = sess.run(None, {inp.name: x.numpy().astype(np.float32)})[0]
                 return torch.from_numpy(out[:, :1] if out.ndim == 4 else out[:, None])
 
-            return cls(run, fixed)
+            return cls(run, fixed, flip)
         from streamseg.train.models import Probability
         from streamseg.train.trainer import model_from_checkpoint
 
@@ -64,7 +66,7 @@ class Teacher:
         def run(x: torch.Tensor) -> torch.Tensor:
             return wrapped(x)
 
-        return cls(run, side)
+        return cls(run, side, flip)
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
@@ -72,6 +74,8 @@ class Teacher:
         inp = x if (h, w) == (self.size, self.size) else F.interpolate(
             x, size=(self.size, self.size), mode="bilinear", align_corners=False)
         out = self.fn(inp.contiguous()).float()
+        if self.flip:
+            out = 0.5 * (out + self.fn(inp.flip(3).contiguous()).float().flip(3))
         if out.shape[2:] != (h, w):
             out = F.interpolate(out, size=(h, w), mode="bilinear", align_corners=False)
         return out.clamp(0.0, 1.0)

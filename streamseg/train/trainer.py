@@ -170,7 +170,7 @@ def train(
     ``max_steps`` > 0 stops after that many optimizer steps in total (tests, smoke runs).
     Returns a summary: ``{"best_miou", "best_epoch", "epochs_done", "losses", "history"}``.
     """
-    from streamseg.train.data import TrainSet, build_cache, worker_init
+    from streamseg.train.data import TrainSet, build_cache, sampling_pool, worker_init
     from streamseg.train.validate import evaluate, load_valset, torch_predictor
 
     out = Path(out)
@@ -187,7 +187,10 @@ def train(
     weights = np.array([cfg.weak_weight if q == "weak" else 1.0 for q in cache.qualities], np.float32)
     valsets: dict[int, object] = {}
     n_train = len(cache.ids)
-    epoch_size = min(cfg.epoch_size or n_train, n_train)
+    pool = sampling_pool(cache.masks, cfg.empty_repeat)
+    if cfg.empty_repeat > 1:
+        log.info(f"{len(pool) - n_train} extra draws of the {(len(pool) - n_train) // (cfg.empty_repeat - 1)} train images without skin (empty_repeat {cfg.empty_repeat})")
+    epoch_size = min(cfg.epoch_size or n_train, len(pool))
     steps_per_epoch = max(1, epoch_size // cfg.batch)
     total_steps = steps_per_epoch * cfg.epochs
     warmup_steps = int(cfg.warmup_epochs * steps_per_epoch)
@@ -225,8 +228,11 @@ def train(
     if cfg.distill_weight > 0:
         from streamseg.train.distill import Teacher
 
-        teacher = Teacher.load(cfg.teacher, cfg.size)
-        log.info(f"distilling from {cfg.teacher} (weight {cfg.distill_weight}, teacher input {teacher.size} px)")
+        teacher = Teacher.load(cfg.teacher, cfg.size, flip=cfg.teacher_flip)
+        log.info(
+            f"distilling from {cfg.teacher} (weight {cfg.distill_weight}, teacher input {teacher.size} px"
+            + (", with its mirror view)" if cfg.teacher_flip else ")")
+        )
 
     log.info(
         f"training {cfg.arch} ({count_parameters(model) / 1e6:.2f}M parameters) on {n_train} images, "
@@ -241,7 +247,7 @@ def train(
         for epoch in range(start_epoch, cfg.epochs + 1):
             size = cfg.size_at(epoch)
             ds = TrainSet(cache, size, cfg.augment, weights, seed=cfg.seed * 100003 + epoch)
-            order = np.random.default_rng(cfg.seed * 7919 + epoch).permutation(n_train)[: steps_per_epoch * cfg.batch]
+            order = np.random.default_rng(cfg.seed * 7919 + epoch).permutation(pool)[: steps_per_epoch * cfg.batch]
             loader = torch.utils.data.DataLoader(
                 torch.utils.data.Subset(ds, order.tolist()),
                 batch_size=cfg.batch,
