@@ -4,8 +4,9 @@ file, checked by one validator before anything loads; and the builders that turn
 A config file has up to four tables; options given directly win over the file:
 
 - ``[method]``: ``name``, ``provider``, ``threads``, ``size``, ``batch``, ``strict``,
-  ``params`` (classical parameter file), ``tta`` (``none`` or ``flip``) and method settings (``open``, ``blur``, ``backend``,
-  ``model_selection``, ``io_binding``, ``postprocess``) handed to the method;
+  ``params`` (classical parameter file), ``tta`` (``none`` or ``flip``) and method settings
+  (``open``, ``blur``, ``backend``, ``model_selection``, ``io_binding``, ``postprocess``) handed
+  to the method;
 - ``[output]``: ``threshold``;
 - ``[smooth]``: smoothing settings (checked by :mod:`streamseg.smooth.config`);
 - ``[rois]``: ROI settings (checked by :class:`streamseg.rois.RoiOptions`).
