@@ -14,7 +14,9 @@ graph's size is dynamic). The value fed for a pixel is ``(rgb / scale - mean) / 
 without a spec gets the defaults of the original skin_segmentation project's exports: input
 ``input`` (or the graph's only input), 1x3xHxW float32 RGB / 255, no mean/std, channel 0 of
 output 0, ``output="auto"``. An output is never stretched to its own min/max (that makes a
-frame without skin look full of skin, and flickers in video).
+frame without skin look full of skin, and flickers in video). A spec whose ``"task"`` is not
+``"skin"`` (the default; e.g. ``"person"``) belongs to a model the run time uses for something
+else and is not registered as a method.
 
 Loading a model parses a protobuf graph; no code from the file is executed (no custom-op
 libraries are registered).
@@ -231,7 +233,8 @@ def discover_models(dirs: Sequence[Path] | None = None) -> dict[str, ModelSpec]:
     Returns:
         name -> spec. The first directory wins on a name clash; a broken spec is skipped with a
         one-line warning (once per process). JSON files that are clearly not specs (an object
-        with neither ``file`` nor ``input_name``) are ignored silently.
+        with neither ``file`` nor ``input_name``) are ignored silently, and so are the specs of
+        models that are not skin methods (``"task"`` other than ``"skin"``, e.g. ``"person"``).
     """
     if dirs is None:
         from streamseg.paths import model_dirs
@@ -247,6 +250,8 @@ def discover_models(dirs: Sequence[Path] | None = None) -> dict[str, ModelSpec]:
                 continue
             if isinstance(data, dict) and "file" not in data and "input_name" not in data:
                 continue  # some other JSON (metrics, history...)
+            if isinstance(data, dict) and data.get("task", "skin") != "skin":
+                continue  # a person or detector model the run time uses, not a skin method
             try:
                 spec = ModelSpec.from_dict(data, sp)
             except MethodError as exc:
