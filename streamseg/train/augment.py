@@ -55,6 +55,11 @@ class AugmentConfig:
     p_skin_tone: float = 0.0  # shift the skin pixels darker or lighter in Lab
     skin_tone_dark: float = 0.7  # of the shifts, the share that go darker
     p_white_balance: float = 0.0  # warm (tungsten) or cool white balance
+    # scenes without people (the trainer's ``scenes`` folder): hard negatives and backgrounds
+    p_scene: float = 0.0  # the view is a scene alone, mask all 0
+    p_scene_paste: float = 0.0  # 1..scene_paste_max subjects cut out and pasted onto a scene
+    scene_paste_area: tuple[float, float] = (0.03, 0.30)  # each subject's share of the frame
+    scene_paste_max: int = 4
 
     @classmethod
     def from_dict(cls, d: dict) -> "AugmentConfig":
@@ -314,6 +319,67 @@ def paste(background: tuple[np.ndarray, np.ndarray], subject: tuple[np.ndarray, 
     return img, msk
 
 
+def cutout_alpha(mask: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Soft cut-out of a subject around its skin: float32 (H, W) in [0, 1].
+
+    The skin mask grown by about a fifth of the side (hair, neck and clothes around a face come
+    along) and feathered, so a pasted subject has no square edge; a view without skin gets a
+    centred ellipse (a garment or a background patch, still a negative).
+    """
+    h, w = mask.shape
+    side = max(h, w)
+    if mask.any():
+        k = max(3, int(side * (0.2 if rng is None else rng.uniform(0.12, 0.3))) | 1)
+        grown = cv2.dilate((mask > 127).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    else:
+        grown = np.zeros((h, w), np.uint8)
+        cv2.ellipse(grown, (w // 2, h // 2), (max(1, w // 3), max(1, h // 3)), 0, 0, 360, 1, -1)
+    alpha = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), max(0.5, side * 0.04))
+    alpha = np.maximum(alpha, (mask > 127).astype(np.float32))  # skin itself is opaque...
+    # ...except near the view's square border, so a face cut by the crop fades instead of ending
+    # in a straight edge (the mask follows: skin under alpha < 0.5 is labelled background)
+    ramp_y = np.minimum(np.arange(h), np.arange(h)[::-1]).astype(np.float32) / max(1.0, 0.1 * h)
+    ramp_x = np.minimum(np.arange(w), np.arange(w)[::-1]).astype(np.float32) / max(1.0, 0.1 * w)
+    taper = np.minimum(np.clip(ramp_y, 0, 1)[:, None], np.clip(ramp_x, 0, 1)[None, :])
+    return np.clip(alpha * taper, 0.0, 1.0)
+
+
+def match_light(subject: np.ndarray, alpha: np.ndarray, scene: np.ndarray, amount: float) -> np.ndarray:
+    """Move the subject's mean Lab colour ``amount`` of the way towards the scene's (light and cast).
+
+    subject, scene: BGR uint8; alpha: float32 (H, W) weights of the subject's pixels. Returns BGR uint8.
+    """
+    lab = cv2.cvtColor(subject, cv2.COLOR_BGR2LAB).astype(np.float32)
+    wsum = float(alpha.sum())
+    if wsum < 1.0:
+        return subject
+    mean_s = (lab * alpha[..., None]).reshape(-1, 3).sum(0) / wsum
+    mean_b = cv2.cvtColor(scene, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32).mean(0)
+    shift = amount * (mean_b - mean_s) * np.array([1.0, 0.5, 0.5], np.float32)
+    return cv2.cvtColor(np.clip(lab + shift, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def paste_cutout(background: tuple[np.ndarray, np.ndarray], subject: tuple[np.ndarray, np.ndarray],
+                 y: int, x: int, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Blend ``subject`` (image, mask) at ``(y, x)`` over ``background`` through ``alpha``.
+
+    Returns (image, mask, region): the mask is the subject's skin where it is pasted (alpha >= 0.5)
+    and the background's elsewhere; ``region`` (uint8 0/1) marks the pixels the subject covers
+    (alpha > 0.05), where a teacher's soft mask is trusted on a scene.
+    """
+    img, msk = background[0].copy(), background[1].copy()
+    si, sm = subject
+    h, w = sm.shape
+    a = alpha[..., None]
+    roi = img[y:y + h, x:x + w].astype(np.float32)
+    img[y:y + h, x:x + w] = np.clip(si.astype(np.float32) * a + roi * (1 - a) + 0.5, 0, 255).astype(np.uint8)
+    m = msk[y:y + h, x:x + w]
+    msk[y:y + h, x:x + w] = np.where(alpha >= 0.5, np.where(sm > 127, 255, 0), m).astype(np.uint8)
+    region = np.zeros(msk.shape, np.uint8)
+    region[y:y + h, x:x + w] = alpha > 0.05
+    return img, msk, region
+
+
 class Augmenter:
     """Random training view: ``(image, mask)`` of any size -> ``size`` x ``size`` pair.
 
@@ -328,7 +394,39 @@ class Augmenter:
     def __call__(self, image: np.ndarray, mask: np.ndarray, others=None) -> tuple[np.ndarray, np.ndarray]:
         """One view of ``(image, mask)``; ``others(k)`` returns ``k`` more raw (image, mask) pairs
         for the mosaic and small-subject compositions (no composition when it is ``None``)."""
+        img, msk, _ = self.compose(image, mask, others)
+        return img, msk
+
+    def compose(self, image: np.ndarray, mask: np.ndarray, others=None, scene=None):
+        """As ``__call__``, plus scenes: ``scene()`` returns one raw BGR photo with nobody in it.
+
+        Returns (image, mask, trust): ``trust`` uint8 (size, size) is 1 where a teacher's soft mask
+        may be believed and 0 on the scene pixels around pasted subjects (they are known to hold
+        no skin, whatever the teacher says).
+        """
         cfg, rng = self.cfg, self.rng
+        full = np.ones((self.size, self.size), np.uint8)
+        if scene is not None and cfg.p_scene > 0 and rng.random() < cfg.p_scene:
+            bg = scene()
+            img, msk = self.view(bg, np.zeros(bg.shape[:2], np.uint8), self.size, skin=False)
+            img, msk = self.photometric(img, msk)
+            return img, msk, np.zeros_like(full)
+        if scene is not None and cfg.p_scene_paste > 0 and rng.random() < cfg.p_scene_paste:
+            bg = scene()
+            img, msk = self.view(bg, np.zeros(bg.shape[:2], np.uint8), self.size, skin=False)
+            trust = np.zeros_like(full)
+            n = int(rng.integers(1, cfg.scene_paste_max + 1))
+            subjects = [(image, mask), *(others(n - 1) if others is not None and n > 1 else [])]
+            for si, sm in subjects:
+                side = max(8, int(round(self.size * math.sqrt(rng.uniform(*cfg.scene_paste_area)))))
+                vi, vm = self.view(si, sm, side)
+                alpha = cutout_alpha(vm, rng)
+                vi = match_light(vi, alpha, img, rng.uniform(0.2, 0.6))
+                y, x = (int(rng.integers(0, self.size - side + 1)) for _ in range(2))
+                img, msk, region = paste_cutout((img, msk), (vi, vm), y, x, alpha)
+                trust |= region
+            img, msk = self.photometric(img, msk)
+            return img, msk, trust
         if others is not None and cfg.p_mosaic > 0 and rng.random() < cfg.p_mosaic:
             n = 2 if rng.random() < 0.5 else 3
             cell = -(-self.size // n)
@@ -341,12 +439,16 @@ class Augmenter:
             img, msk = paste(self.view(bi, bm, self.size), self.view(image, mask, side), side, y, x)
         else:
             img, msk = self.view(image, mask, self.size)
-        return self.photometric(img, msk)
+        img, msk = self.photometric(img, msk)
+        return img, msk, full
 
-    def view(self, image: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-        """Geometric view at ``size`` (plus the per-subject skin-tone shift and the blank wall)."""
+    def view(self, image: np.ndarray, mask: np.ndarray, size: int, skin: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Geometric view at ``size`` (plus the per-subject skin-tone shift and the blank wall;
+        neither for a scene, ``skin=False``)."""
         cfg, rng = self.cfg, self.rng
         img, msk = warp(image, mask, affine_matrix(mask.shape[:2], size, rng, cfg), size)
+        if not skin:
+            return img, msk
         if cfg.p_blank > 0 and rng.random() < cfg.p_blank:
             return blank_frame(size, rng), np.zeros_like(msk)
         if cfg.p_skin_tone > 0 and rng.random() < cfg.p_skin_tone:

@@ -51,6 +51,7 @@ class TrainConfig:
     seed: int = 0
     teacher: str = ""  # distillation: a checkpoint or ONNX model whose soft masks are a second target
     distill_weight: float = 0.0  # weight of the soft-target loss (0 = no distillation)
+    scenes: str = ""  # folder of photos with nobody in them (manifest.csv + images/): hard negatives and backgrounds
     teacher_flip: bool = False  # the teacher's soft mask is the mean over the view and its mirror image (as --tta flip)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

@@ -129,6 +129,34 @@ def sampling_pool(masks: np.ndarray, empty_repeat: int = 1) -> np.ndarray:
     return np.concatenate([np.arange(n), np.repeat(np.flatnonzero(empty), empty_repeat - 1)])
 
 
+def load_scenes(folder: str | Path, split: str = "train", side: int = 320) -> list[np.ndarray]:
+    """Photos with nobody in them (``<folder>/manifest.csv`` with ``id`` and ``split`` columns,
+    ``<folder>/images/<id>.jpg``), each BGR uint8 with its longest side at most ``side``.
+
+    Raises :class:`InputError` when the folder, its manifest or the split's images are missing.
+    """
+    import csv
+
+    root = Path(folder)
+    manifest = root / "manifest.csv"
+    if not manifest.is_file():
+        raise InputError(f"scenes: no manifest.csv in {root}")
+    with manifest.open(newline="", encoding="utf-8") as f:
+        ids = [r["id"] for r in csv.DictReader(f) if split == "all" or r.get("split") == split]
+    out = []
+    for i in ids:
+        img = cv2.imread(str(root / "images" / f"{i}.jpg"), cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        s = side / max(img.shape[:2])
+        if s < 1:
+            img = cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))), interpolation=cv2.INTER_AREA)
+        out.append(img)
+    if not out:
+        raise InputError(f"scenes: no {split!r} images under {root / 'images'}")
+    return out
+
+
 def to_tensor_pair(image: np.ndarray, mask: np.ndarray):
     """BGR uint8 (H, W, 3) + uint8 0/255 (H, W) -> RGB float32 (3, H, W) in [0, 1], float32 (1, H, W) in {0, 1}."""
     import torch
@@ -140,15 +168,20 @@ def to_tensor_pair(image: np.ndarray, mask: np.ndarray):
 
 
 class TrainSet:
-    """Map-style torch dataset: index -> (image (3, S, S), mask (1, S, S), weight ()) after augmentation.
+    """Map-style torch dataset: index -> (image (3, S, S), mask (1, S, S), weight (), trust (1, S, S))
+    after augmentation.
 
-    ``weights`` gives each row's loss weight (e.g. lower for ``quality=weak``). The random
-    generator is re-seeded per worker and epoch by :func:`worker_init`.
+    ``weights`` gives each row's loss weight (e.g. lower for ``quality=weak``). ``scenes`` (photos
+    with nobody in them) feed the scene augmentations; ``trust`` is 0 on their pixels outside
+    pasted subjects (see :meth:`Augmenter.compose`). The random generator is re-seeded per worker
+    and epoch by :func:`worker_init`.
     """
 
-    def __init__(self, split: CachedSplit, size: int, augment, weights: np.ndarray, seed: int = 0) -> None:
+    def __init__(self, split: CachedSplit, size: int, augment, weights: np.ndarray, seed: int = 0,
+                 scenes: list[np.ndarray] | None = None) -> None:
         from streamseg.train.augment import Augmenter
 
+        self.scenes = scenes or []
         self.split = split
         self.size = size
         self.weights = weights.astype(np.float32)
@@ -166,9 +199,13 @@ class TrainSet:
             idx = rng.integers(0, len(self.split.ids), k)
             return [(np.asarray(self.split.images[j]), np.asarray(self.split.masks[j])) for j in idx]
 
-        img, msk = self.augmenter(np.asarray(self.split.images[i]), np.asarray(self.split.masks[i]), others)
+        def scene() -> np.ndarray:
+            return self.scenes[int(rng.integers(0, len(self.scenes)))]
+
+        img, msk, trust = self.augmenter.compose(
+            np.asarray(self.split.images[i]), np.asarray(self.split.masks[i]), others, scene if self.scenes else None)
         x, y = to_tensor_pair(img, msk)
-        return x, y, torch.tensor(self.weights[i])
+        return x, y, torch.tensor(self.weights[i]), torch.from_numpy(trust.astype(np.float32)[None])
 
 
 def worker_init(worker_id: int) -> None:

@@ -170,7 +170,7 @@ def train(
     ``max_steps`` > 0 stops after that many optimizer steps in total (tests, smoke runs).
     Returns a summary: ``{"best_miou", "best_epoch", "epochs_done", "losses", "history"}``.
     """
-    from streamseg.train.data import TrainSet, build_cache, sampling_pool, worker_init
+    from streamseg.train.data import TrainSet, build_cache, load_scenes, sampling_pool, worker_init
     from streamseg.train.validate import evaluate, load_valset, torch_predictor
 
     out = Path(out)
@@ -185,6 +185,9 @@ def train(
 
     cache = build_cache(data, cfg.cache_dir, cfg.effective_cache_side, split="train", progress=True)
     weights = np.array([cfg.weak_weight if q == "weak" else 1.0 for q in cache.qualities], np.float32)
+    scenes = load_scenes(cfg.scenes, "train", cfg.effective_cache_side) if cfg.scenes else None
+    if scenes:
+        log.info(f"{len(scenes)} scenes without people from {cfg.scenes} (p_scene {cfg.augment.p_scene}, p_scene_paste {cfg.augment.p_scene_paste})")
     valsets: dict[int, object] = {}
     n_train = len(cache.ids)
     pool = sampling_pool(cache.masks, cfg.empty_repeat)
@@ -246,7 +249,7 @@ def train(
     try:
         for epoch in range(start_epoch, cfg.epochs + 1):
             size = cfg.size_at(epoch)
-            ds = TrainSet(cache, size, cfg.augment, weights, seed=cfg.seed * 100003 + epoch)
+            ds = TrainSet(cache, size, cfg.augment, weights, seed=cfg.seed * 100003 + epoch, scenes=scenes)
             order = np.random.default_rng(cfg.seed * 7919 + epoch).permutation(pool)[: steps_per_epoch * cfg.batch]
             loader = torch.utils.data.DataLoader(
                 torch.utils.data.Subset(ds, order.tolist()),
@@ -259,13 +262,13 @@ def train(
             )
             model.train()
             t_ep, run_loss, n_img = time.perf_counter(), 0.0, 0
-            for i, (x, y, w) in enumerate(loader, 1):
+            for i, (x, y, w, trust) in enumerate(loader, 1):
                 if cfg.channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 pred = fwd(x)
                 loss = model_loss(pred, y, w, cfg)
                 if teacher is not None:
-                    soft = teacher(x)
+                    soft = teacher(x) * trust  # a scene's pixels hold no skin, whatever the teacher says
                     loss = loss + cfg.distill_weight * seg_loss(main_output(pred), soft, w, cfg.bce_weight, cfg.iou_weight)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
@@ -287,13 +290,14 @@ def train(
             if vsize not in valsets:
                 valsets[vsize] = load_valset(data, vsize, limit=cfg.val_limit)
             result = evaluate(torch_predictor(model, cfg.channels_last), valsets[vsize], batch=cfg.batch)
+            scene_fp = scene_false_positives(torch_predictor(model, cfg.channels_last), cfg.scenes, vsize, cfg.batch) if cfg.scenes else None
             improved = result.miou > best
             if improved:
                 best, best_epoch = result.miou, epoch
             miou_txt = f"{result.miou:.4f}"
             history.append({
                 "epoch": epoch, "size": size, "val_size": vsize, "loss": run_loss, "lr": float(sched.get_last_lr()[0]),
-                "val_miou": result.miou, "val_per_source": result.per_source,
+                "val_miou": result.miou, "val_per_source": result.per_source, "val_scene_fp": scene_fp,
                 "train_s": round(train_time, 1), "val_s": round(time.perf_counter() - t_val, 1),
                 "images_per_s": round(n_img / max(train_time, 1e-9), 2),
             })
@@ -310,7 +314,9 @@ def train(
             per_src = " ".join(f"{k}={v:.3f}" for k, v in result.per_source.items())
             log.info(
                 f"epoch {epoch}/{cfg.epochs} @{size}: loss {run_loss:.4f}, val mIoU {result.miou:.4f} "
-                f"(best {best:.4f} @ {best_epoch}) [{per_src}] {n_img / max(train_time, 1e-9):.1f} img/s"
+                f"(best {best:.4f} @ {best_epoch}) [{per_src}]"
+                + (f" scenes: {scene_fp['pixels']:.2%} of pixels, {scene_fp['over_1pct']:.0%} over 1%" if scene_fp else "")
+                + f" {n_img / max(train_time, 1e-9):.1f} img/s"
             )
             if stop:
                 break
@@ -320,6 +326,20 @@ def train(
         "best_miou": best, "best_epoch": best_epoch, "epochs_done": history[-1]["epoch"] if history else 0,
         "losses": losses, "history": history,
     }
+
+
+def scene_false_positives(predict, scenes: str, size: int, batch: int = 8) -> dict:
+    """Share of skin pixels (probability >= 0.5) on the ``val`` scenes of ``scenes``, squashed to ``size``:
+    ``{"pixels": mean share, "over_1pct": share of scenes above 1 %}``."""
+    from streamseg.train.data import load_scenes
+    from streamseg.train.validate import squash, to_batch
+
+    images = [squash(s, size) for s in load_scenes(scenes, "val", max(size, 512))]
+    shares = []
+    for start in range(0, len(images), batch):
+        probs = predict(to_batch(images[start:start + batch]))
+        shares.extend(float((p >= 0.5).mean()) for p in probs)
+    return {"pixels": float(np.mean(shares)), "over_1pct": float(np.mean(np.array(shares) > 0.01))}
 
 
 def config_from_options(
