@@ -78,8 +78,12 @@ def _quiet_ray_logging() -> None:
 
 def init_ray(address: str | None, num_cpus: int) -> bool:
     """Start embedded Ray (``address=None``) or connect to a cluster, with Ray's own logging
-    silenced. Returns whether this call started it (then it is shut down at the end); a Ray
+    silenced. Returns whether this call started it (then :func:`shutdown_ray` ends it); a Ray
     that the caller already started is used as it is.
+
+    The embedded Ray is private to this process (:mod:`streamseg.batch.ray_local`): it listens
+    on 127.0.0.1 only, has no dashboard, ignores ``RAY_ADDRESS`` and a stale
+    ``/tmp/ray/ray_current_cluster``, and its processes and temp dir go with the run.
 
     Raises:
         ConfigError: Ray is missing, or the cluster cannot be reached.
@@ -96,13 +100,24 @@ def init_ray(address: str | None, num_cpus: int) -> bool:
             else:
                 ray.init(address=address, include_dashboard=False, **quiet)
         else:
-            ray.init(num_cpus=num_cpus, include_dashboard=False, **quiet)
+            from streamseg.batch import ray_local
+
+            ray_local.start(num_cpus, **quiet)
     except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError...
         where = f"the Ray cluster at {address}" if address else "a local Ray"
         msg = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ConfigError(f"cannot start or reach {where}: {msg}") from None
     _quiet_ray_logging()
     return True
+
+
+def shutdown_ray() -> None:
+    """Shut down the Ray of this process; the embedded one also has its left-over processes
+    stopped and its temp dir removed (:func:`streamseg.batch.ray_local.stop`)."""
+    from streamseg.batch import ray_local
+
+    with quiet_log():
+        ray_local.stop()
 
 
 @contextlib.contextmanager
@@ -442,11 +457,7 @@ def run_batch(
         report.interrupted = stop.is_set()
         report.seconds = time.perf_counter() - t0
         if owned:
-            import ray
-
-            if ray.is_initialized():
-                with quiet_log():
-                    ray.shutdown()
+            shutdown_ray()
         try:
             report.write(out_dir / REPORT_NAME)
         except OSError as exc:
