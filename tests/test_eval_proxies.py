@@ -95,3 +95,84 @@ def test_eval_command_takes_the_proxies(tmp_path: Path, cli) -> None:
     assert "mosaic" in (out + err) or "2 images" in (out + err)
     code, out, err = cli("eval", str(data), "--methods", "ycbcr", "--skin-tone", "purple")
     assert code != 0 and "skin-tone" in err and "Traceback" not in err
+
+
+def make_scenes(root: Path, shares: tuple[float, ...] = (0.0, 0.02, 0.25)) -> Path:
+    """Scenes (80x100, val split) with nobody in them; scene k has a bright patch covering
+    ``shares[k]`` of its pixels (what a brightness rule will call skin), one train scene more."""
+    (root / "images").mkdir(parents=True)
+    rows = ["id,split"]
+    for k, share in enumerate(shares):
+        img = np.full((80, 100, 3), 40, np.uint8)
+        img.reshape(-1, 3)[: round(share * 8000)] = 220  # the first rows, row by row
+        cv2.imwrite(str(root / "images" / f"s{k}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 100])
+        rows.append(f"s{k},val")
+    cv2.imwrite(str(root / "images" / "t0.jpg"), np.full((80, 100, 3), 220, np.uint8))
+    rows.append("t0,train")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_scenes_proxy_reports_false_positive_shares(tmp_path: Path) -> None:
+    from streamseg.evaluate.eval_run import scene_table
+    from streamseg.evaluate.proxies import scene_rates
+
+    scenes = make_scenes(tmp_path / "scenes")
+    ds = proxy_dataset(tmp_path / "skin", scenes=True, scenes_dir=scenes)
+    assert len(ds.samples("val")) == 3  # the train scene is not scored
+    r = evaluate(ds, {"bright": Bright()}, split="val")
+    rates = scene_table(r)["bright"]
+    # shares 0, 0.02 and 0.25 (JPEG edges aside): mean 0.09, two of three scenes above 1 %
+    assert rates["pixels"] == pytest.approx(0.09, abs=0.003)
+    assert rates["over_1pct"] == pytest.approx(2 / 3)
+    assert scene_rates([0.0, 0.5]) == {"pixels": 0.25, "over_1pct": 0.5}
+
+
+def test_wide_proxy_pastes_the_subject_small_and_scores_the_pasted_skin(tmp_path: Path) -> None:
+    from streamseg.evaluate.proxies import WIDE_SIDE
+
+    data = make(tmp_path / "skin", n=4)  # 40x40 images, even ones with a 20x20 skin square
+    make_scenes(tmp_path / "scenes", (0.0,))
+    ds = proxy_dataset(data, wide=4)  # scenes/ beside the dataset
+    s = ds.samples("val")
+    img, mask = ds.load_image(s[0]), ds.load_mask(s[0])
+    assert img.shape == (round(80 * WIDE_SIDE / 100), WIDE_SIDE, 3) and mask.shape == img.shape[:2]
+    # the 40 px subject becomes 1024 / 4 = 256 px: its 20x20 skin square is 128x128, in the
+    # subject's corner, where the cut-out fades out over 10 % of the side (half of it, 13 px,
+    # under alpha 0.5 and so not labelled): 115x115
+    ys, xs = np.nonzero(mask)
+    assert (ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) == pytest.approx((115, 115), abs=1)
+    assert mask.sum() == pytest.approx(115 * 115, rel=0.02)
+    # the pasted skin (blended at >= 0.5 and its light moved towards the scene's) is where the
+    # mask is, clearly brighter than the scene (grey 40)
+    assert (img[mask] > 80).all() and (img[~mask] < 80).mean() > 0.99
+    assert not ds.load_mask(s[1]).any()  # a subject without skin leaves the scene empty
+    r = evaluate(ds, {"everything": Everything()}, split="val")
+    # calling everything skin scores the skin share of the picture on the skin images, 0 on the others
+    share = mask.sum() / mask.size
+    assert r.methods["everything"].miou == pytest.approx(share / 2, rel=0.03)
+
+
+def test_wide_and_scenes_need_a_scenes_folder(tmp_path: Path) -> None:
+    from streamseg.errors import InputError
+
+    data = make(tmp_path / "skin", n=4)
+    with pytest.raises(InputError, match="scenes folder not found"):
+        proxy_dataset(data, wide=4)
+    with pytest.raises(ConfigError):
+        proxy_dataset(data, wide=4, scenes=True)
+    make_scenes(tmp_path / "scenes")
+    with pytest.raises(ConfigError):
+        proxy_dataset(data, wide=1)
+
+
+def test_eval_command_takes_the_room_proxies(tmp_path: Path, cli) -> None:
+    data = make(tmp_path / "skin", n=4)
+    make_scenes(tmp_path / "scenes")
+    code, out, err = cli("eval", str(data), "--methods", "ycbcr", "--scenes")
+    assert code == 0, err
+    assert "pixels called skin" in out and "3 scenes" in out
+    code, out, err = cli("eval", str(data), "--methods", "ycbcr", "--wide", "3")
+    assert code == 0, err
+    code, out, err = cli("eval", str(data), "--methods", "ycbcr", "--wide", "3", "--scenes-dir", str(tmp_path / "nope"))
+    assert code != 0 and "scenes folder not found" in err and "Traceback" not in err

@@ -182,3 +182,55 @@ def test_warm_white_balance_lowers_blue_raises_red() -> None:
     img = np.full((8, 8, 3), 128, np.uint8)
     warm = A.white_balance(img, (0.65, 0.9, 1.1))
     assert warm[..., 0].max() < 90 and warm[..., 2].min() > 135
+
+
+def _scene(seed: int = 0) -> np.ndarray:
+    """A 'room' with no skin: blocky colours whose red channel stays below the skin threshold."""
+    rng = np.random.default_rng(seed + 1000)
+    small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    small[..., 2] = rng.integers(0, 60, (8, 8))
+    return cv2.resize(small, (120, 96), interpolation=cv2.INTER_NEAREST)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_scene_paste_keeps_subjects_aligned_and_the_scene_empty(seed: int) -> None:
+    """Subjects pasted onto a scene: the mask redrawn from the output image matches where the
+    subject is opaque, the scene's own pixels are never skin, and trust is 0 only away from subjects."""
+    img, mask = blocks(96, 12, seed=seed)
+    cfg = _identity_geometry(p_scene_paste=1.0, scene_paste_area=(0.1, 0.3), scene_paste_max=3)
+    aug = Augmenter(96, cfg, np.random.default_rng(seed))
+    out_img, out_mask, trust = aug.compose(img, mask, _others(seed), lambda: _scene(seed))
+    assert out_img.shape == (96, 96, 3) and out_mask.shape == (96, 96) and trust.shape == (96, 96)
+    assert set(np.unique(out_mask)) <= {0, 255} and set(np.unique(trust)) <= {0, 1}
+    assert not out_mask[trust == 0].any()  # outside every pasted subject: the scene, no skin
+    assert 0 < trust.mean() < 1
+    # where the mask says skin, the pixel is a subject's skin pixel (red far above the scene's)
+    skin = interior(out_mask) & (out_mask == 255)
+    assert (out_img[..., 2][skin] > 127).all()
+
+
+def test_scene_view_is_all_negative_and_untrusted() -> None:
+    cfg = _identity_geometry(p_scene=1.0)
+    img, mask = blocks(96, 12, seed=3)
+    out_img, out_mask, trust = Augmenter(96, cfg, np.random.default_rng(0)).compose(img, mask, None, lambda: _scene(3))
+    assert not out_mask.any() and not trust.any()
+    assert (out_img[..., 2] < 100).all()  # the scene, not the subject
+
+
+def test_without_scenes_compose_is_the_plain_view_fully_trusted() -> None:
+    cfg = _identity_geometry(p_scene=1.0, p_scene_paste=1.0)
+    img, mask = blocks(96, 12, seed=4)
+    a = Augmenter(96, cfg, np.random.default_rng(5)).compose(img, mask, None, None)
+    b = Augmenter(96, cfg, np.random.default_rng(5))(img, mask)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and a[2].all()
+
+
+def test_cutout_alpha_holds_the_skin_and_fades_at_the_border() -> None:
+    mask = np.zeros((60, 60), np.uint8)
+    mask[20:40, 20:40] = 255
+    alpha = A.cutout_alpha(mask)
+    assert alpha.dtype == np.float32 and (alpha[25:35, 25:35] == 1.0).all()
+    assert alpha[0, 0] == 0.0 and alpha[30, 0] == 0.0  # the square's border is transparent
+    assert 0 < alpha[30, 12] < 1  # feathered around the skin
+    empty = A.cutout_alpha(np.zeros((60, 60), np.uint8))
+    assert empty[30, 30] > 0.5 and empty[0, 0] == 0.0  # no skin: a centred ellipse

@@ -24,6 +24,9 @@ def command(
     tta: str = typer.Option("none", "--tta", help="Test-time augmentation of ONNX models: none or flip (frame and mirror image averaged); rows are named NAME+flip."),
     mosaic: int = typer.Option(0, "--mosaic", help="Proxy for group photos: score N x N mosaics of consecutive images of a source (e.g. 3)."),
     skin_tone: str = typer.Option("", "--skin-tone", help="Proxy for other skin tones: shift the true skin pixels 'dark', 'darker' or 'light' in Lab."),
+    wide: int = typer.Option(0, "--wide", help="Proxy for wide room shots: each subject pasted into a scene with nobody in it at 1/N of its side (e.g. 4)."),
+    scenes: bool = typer.Option(False, "--scenes", help="Proxy for empty rooms: the share of pixels called skin on scenes with nobody in them, and the share of scenes above 1 %."),
+    scenes_dir: Optional[Path] = typer.Option(None, "--scenes-dir", help="Scenes for --wide and --scenes (images/ + manifest.csv); default: scenes/ beside DATA."),
 ) -> None:
     """Score segmentation methods on an image/mask folder: the accuracy table that picks a method.
 
@@ -43,10 +46,15 @@ def command(
         streamseg eval ../shared/data/skin --methods dlmv,selfie-skin-hq --skin-tone dark
 
         streamseg eval ../shared/data/skin --methods selfie-skin-hq --tta flip
+
+        streamseg eval ../shared/data/skin --methods selfie-skin,dlmv --wide 4
+
+        streamseg eval ../shared/data/skin --methods selfie-skin,dlmv --scenes
     """
     from streamseg.evaluate.eval_run import run_eval
 
     run_eval(
         data, methods, split=split, threshold=threshold, report=report, examples=examples, worst=worst, sources=sources,
         limit=limit, provider=provider, size=size, threads=threads, tta=tta, mosaic=mosaic, skin_tone=skin_tone,
+        wide=wide, scenes=scenes, scenes_dir=scenes_dir,
     )  # fmt: skip

@@ -14,7 +14,7 @@ from streamseg import log
 from streamseg.errors import ConfigError
 from streamseg.evaluate import machine, plots, reports
 from streamseg.evaluate.accuracy import EvalResult, evaluate
-from streamseg.evaluate.proxies import proxy_dataset
+from streamseg.evaluate.proxies import proxy_dataset, scene_rates
 from streamseg.evaluate.selection import select_methods
 from streamseg.segment import MethodOptions
 from streamseg.segment.base import check_tta
@@ -37,12 +37,17 @@ def run_eval(
     tta: str = "none",
     mosaic: int = 0,
     skin_tone: str = "",
+    wide: int = 0,
+    scenes: bool = False,
+    scenes_dir: str | Path | None = None,
 ) -> EvalResult:
     """Score ``methods`` (``'all'`` or a comma-separated list) on ``data``; print the table.
 
     ``tta`` (``flip``) runs every model on the image and its mirror image (rows ``NAME+flip``).
     ``mosaic`` (N x N group-photo mosaics) and ``skin_tone`` (``dark``, ``darker``, ``light``)
-    score a proxy of the dataset instead. With ``report``, writes report.md/.csv/.json,
+    score a proxy of the dataset instead, and so do ``wide`` (subjects pasted into scenes at 1/N
+    of their side) and ``scenes`` (the scenes alone: the share of pixels called skin, see
+    :func:`~streamseg.evaluate.proxies.scene_rates`); ``scenes_dir`` is where the scenes are. With ``report``, writes report.md/.csv/.json,
     per_image.csv, method_choice.png and (``examples`` > 0) the grid of the hardest images.
     A bad folder, proxy or report folder fails before any model is loaded.
     """
@@ -59,7 +64,7 @@ def run_eval(
     if size is not None and size < 1:
         raise ConfigError(f"--size must be a positive integer, got {size}")
     check_tta(tta)
-    ds = proxy_dataset(data, mosaic, skin_tone)  # a bad folder or proxy fails before any model is loaded
+    ds = proxy_dataset(data, mosaic, skin_tone, wide, scenes, scenes_dir)  # a bad folder or proxy fails before any model is loaded
     if report is not None:
         reports.ensure_dir(report)  # ... and so does a report folder that cannot be written
     sel = select_methods(methods, MethodOptions(provider=provider, threads=threads, size=size, tta=tta))
@@ -82,7 +87,10 @@ def run_eval(
         if result.n_resized:
             log.info(f"{result.n_resized} mask(s) had another resolution than their image and were resized (nearest)")
         rep = reports.eval_json(result, sel.skipped, info, machine.command_line(), worst)
-        Console().print(reports.eval_table(rep))
+        if scenes:
+            Console().print(reports.scenes_table(scene_table(result)))
+        else:
+            Console().print(reports.eval_table(rep))
         log.info(
             f"{result.n_scored} images x {len(result.methods)} methods in {result.seconds:.1f} s on {machine.summary_line(info)}"
         )
@@ -106,3 +114,12 @@ def run_eval(
     finally:
         sel.close()
     return result
+
+
+def scene_table(result: EvalResult) -> dict[str, dict[str, float]]:
+    """Method -> :func:`~streamseg.evaluate.proxies.scene_rates` of a run on scenes (empty masks)."""
+    out = {}
+    for name, r in result.methods.items():
+        shares = [s.counts.fp / max(1, s.counts.fp + s.counts.tn) for s in r.scores]
+        out[name] = dict(scene_rates(shares), n=len(shares), ms=r.ms_per_image)
+    return out

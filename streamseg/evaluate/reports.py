@@ -204,6 +204,20 @@ def eval_table(report: dict):
     return t
 
 
+def scenes_table(rows: dict[str, dict[str, float]]):
+    """A rich Table of :func:`~streamseg.evaluate.eval_run.scene_table` (fewest false positives first)."""
+    from rich.table import Table
+
+    n = max((r["n"] for r in rows.values()), default=0)
+    t = Table(title=f"streamseg eval --scenes: {n} scenes with nobody in them")
+    for col in ("method", "pixels called skin", "scenes > 1 %", "ms/image"):
+        t.add_column(col, justify="left" if col == "method" else "right", no_wrap=True)
+    for name in sorted(rows, key=lambda k: rows[k]["pixels"]):
+        r = rows[name]
+        t.add_row(name, f"{100 * r['pixels']:.2f} %", f"{100 * r['over_1pct']:.0f} %", fmt_ms(r["ms"]))
+    return t
+
+
 # ---------------------------------------------------------------- bench
 
 

@@ -56,6 +56,8 @@ class MethodOptions:
         params: classical parameter file (``.npz``/``.json``); ``None`` = the shipped one.
         tta: test-time augmentation of ONNX models: ``none``, or ``flip`` (the mean of the
             probabilities of the frame and of its mirror image: two inferences per frame).
+        quality: ``fast``, ``balanced`` or ``best``: what runs around the method
+            (:mod:`streamseg.segment.quality`: the mirror view, a person gate, tiles).
         extra: method-specific settings (e.g. post-processing from a config file).
     """
 
@@ -67,6 +69,7 @@ class MethodOptions:
     fallback: bool = False
     params: Path | None = None
     tta: str = "none"
+    quality: str = "fast"
     extra: dict = field(default_factory=dict)
 
 
@@ -131,8 +134,14 @@ class Segmenter(abc.ABC):
 
 
 def check_frame(frame: np.ndarray) -> np.ndarray:
-    """Validate a frame: BGR uint8 (H, W, 3). Returns it unchanged (no copy)."""
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
+    """Validate a frame: BGR uint8 (H, W, 3), H and W at least 1. Returns it unchanged (no copy).
+
+    Raises:
+        FrameError: anything else (a :class:`~streamseg.errors.StreamsegError` and a ``ValueError``).
+    """
+    from streamseg.errors import FrameError
+
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3 or 0 in frame.shape:
         desc = f"{frame.dtype} {frame.shape}" if isinstance(frame, np.ndarray) else type(frame).__name__
-        raise ValueError(f"expected a BGR uint8 frame of shape (H, W, 3), got {desc}")
+        raise FrameError(f"expected a BGR uint8 frame of shape (H, W, 3) with H, W >= 1, got {desc}")
     return frame

@@ -144,11 +144,24 @@ def create(name: str, options: MethodOptions | None = None) -> Segmenter:
 
     With ``options.strict`` the failure is raised instead and the model is returned bare.
     The returned segmenter's ``fallback_from`` names the method it replaces.
+    ``options.quality`` adds the mirror view (models), the person gate and tiles
+    (:func:`~streamseg.segment.quality.with_quality`).
     """
+    from streamseg.segment.quality import PLANS, check_quality, with_quality
+
+    options = options or MethodOptions()
+    plan = PLANS[check_quality(options.quality)]
+    is_model = name not in BUILTIN or _load_class(BUILTIN[name]).kind == "model"
+    if plan.flip and is_model and options.tta == "none":
+        options = replace(options, tta="flip")
+    seg = _create(name, options)
+    return with_quality(seg, options.quality, options)
+
+
+def _create(name: str, options: MethodOptions) -> Segmenter:
     from streamseg import log
     from streamseg.segment.fallback import FallbackSegmenter, fallback_note
 
-    options = options or MethodOptions()
     try:
         seg = create_exact(name, options)
     except MethodError as exc:
