@@ -12,7 +12,9 @@ the card.
 Usage:
     .venv/bin/python scripts/convert_mediapipe.py [NAME ...] [--out DIR] [--force]
 
-NAME: ``person-selfie`` (default: all). Existing files are kept unless ``--force``.
+NAME: ``person-selfie``, ``face-short``, ``face-full``, ``palm-lite``, ``hand-lite`` (default: all).
+Existing files are kept unless ``--force``. The detectors' cards give their parity with
+``mp.solutions`` on the demo clip (measured with the converted models in place).
 """
 
 from __future__ import annotations
@@ -243,8 +245,216 @@ development machine, beside other jobs).
             "demo_full_frame_warp": vs_mp_warp, "demo_full_frame_max": vs_mp_full, "demo_full_frame_mean": vs_mp_full_mean, "demo_full_frame_iou": iou, "latency_ms": lat}
 
 
+# --------------------------------------------------------------------------- detectors
+
+#: name -> (tflite under mediapipe/modules, file stem, input size, input range, output names, task, description)
+DETECTORS = {
+    "face-short": ("face_detection/face_detection_short_range.tflite", "face-detect-short-128", 128, (-1.0, 1.0),
+                   ["regressors", "classificators"], "face-detection",
+                   "MediaPipe's short-range face detector (BlazeFace, faces within about 2 m), unchanged"),
+    "face-full": ("face_detection/face_detection_full_range_sparse.tflite", "face-detect-full-192", 192, (-1.0, 1.0),
+                  ["regressors", "classificators"], "face-detection",
+                  "MediaPipe's full-range face detector (faces within about 5 m; sparse weights densified), unchanged"),
+    "palm-lite": ("palm_detection/palm_detection_lite.tflite", "palm-detect-lite-192", 192, (0.0, 1.0),
+                  ["regressors", "classificators"], "palm-detection",
+                  "MediaPipe's palm detector (lite, model_complexity 0), unchanged"),
+    "hand-lite": ("hand_landmark/hand_landmark_lite.tflite", "hand-landmark-lite-224", 224, (0.0, 1.0),
+                  ["landmarks", "presence", "handedness", "world_landmarks"], "hand-landmarks",
+                  "MediaPipe's hand landmark model (lite, model_complexity 0): 21 landmarks, presence, handedness, "
+                  "world landmarks, unchanged"),
+}
+
+
+class _Ranged:
+    """Wraps an imported graph so it takes RGB in [0, 1] like every streamseg model, whatever range
+    the TFLite model was trained on (the face detectors: [-1, 1])."""
+
+    def __new__(cls, graph, lo: float, hi: float):
+        import torch
+
+        class Ranged(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.graph = graph
+
+            def forward(self, x):
+                return self.graph(x * (hi - lo) + lo) if (lo, hi) != (0.0, 1.0) else self.graph(x)
+
+        return Ranged()
+
+
+def convert_detector(key: str, out: Path) -> dict:
+    """One of :data:`DETECTORS` -> ``<stem>.onnx`` + spec + card; returns the measured numbers."""
+    import torch
+
+    from streamseg.train.tflite_import import TfliteMultiGraph, bundled_model_path
+
+    rel, stem, size, (lo, hi), names, task, desc = DETECTORS[key]
+    tfl = Path(bundled_model_path("selfie")).parents[1] / rel
+    graph = TfliteMultiGraph.from_file(tfl).eval()
+    module = _Ranged(graph, lo, hi).eval()
+    onnx_path = out / f"{stem}.onnx"
+    export(module, onnx_path, (size, size), names)
+    sess = ort_session(onnx_path)
+    x = to_input(generated_rgb(4, size, seed=11))
+    got = sess.run(names, {"input": x})
+    with torch.no_grad():
+        want = [t.numpy() for t in module(torch.from_numpy(x))]
+    diffs = {n: float(np.abs(g - w).max()) for n, g, w in zip(names, got, want)}
+    shapes = {n: [None if not isinstance(d, int) else d for d in o.shape] for n, o in zip(names, sess.get_outputs())}
+    spec = {
+        "name": stem.rsplit("-", 1)[0],
+        "description": desc,
+        "task": task,
+        "file": onnx_path.name,
+        "input_name": "input",
+        "input_size": [size, size],
+        "color_order": "RGB",
+        "scale": 255.0,
+        "mean": None,
+        "std": None,
+        "outputs": names,
+        "dynamic_batch": True,
+        "source": f"mediapipe 0.10.21: mediapipe/modules/{rel}",
+        "card": f"{stem}.md",
+    }
+    write_json(out / f"{stem}.json", spec)
+    lat = ort_latency_ms(onnx_path, (size, size))
+    params = sum(p.numel() for p in graph.parameters())
+    return dict(stem=stem, rel=rel, size=size, range=(lo, hi), names=names, shapes=shapes, desc=desc,
+                onnx_vs_torch=diffs, latency_ms=lat, params=params, kib=onnx_path.stat().st_size / 1024)
+
+
+def detector_card(info: dict, parity: list[str]) -> str:
+    """The Markdown card of a converted detector."""
+    outs = "; ".join(f"`{n}` float32 {tuple(info['shapes'][n])}".replace("None", "N") for n in info["names"])
+    rng = "" if info["range"] == (0.0, 1.0) else (
+        f" (the model was trained on [{info['range'][0]:g}, {info['range'][1]:g}]; the rescaling is in the graph)")
+    diffs = ", ".join(f"{n} {d:.1e}" for n, d in info["onnx_vs_torch"].items())
+    lines = [
+        f"# {info['stem']} — `{info['stem']}.onnx`", "",
+        f"{info['desc']}.", "",
+        "Not a skin method (its spec's `task` is not `skin`): the face and hand labels of `--rois`, "
+        "`--hands` and the `face` method run it through `streamseg.rois.blaze`.", "",
+        "## Source and licence", "",
+        f"`mediapipe/modules/{info['rel']}` from the mediapipe 0.10.21 wheel, Apache-2.0 (Google LLC). "
+        "The weights are unchanged: fp16 weights behind `DEQUANTIZE` (and sparse ones behind `DENSIFY`) become float32.", "",
+        "## Conversion", "",
+        f"`scripts/convert_mediapipe.py` (development venv with `mediapipe==0.10.21`): read op by op by "
+        f"`streamseg.train.tflite_import.TfliteMultiGraph`, exported with `torch.onnx.export(..., dynamo=False)`, "
+        f"opset {OPSET}, checked with `onnx.checker`.", "",
+        f"- Parameters: {info['params']:,}; file {info['kib']:.0f} KiB",
+        f"- Input: `input`, float32 (N, 3, {info['size']}, {info['size']}), RGB in [0, 1]{rng}. Dynamic batch.",
+        f"- Outputs: {outs}.",
+        f"- ONNX Runtime vs the PyTorch graph on 4 generated images, max abs difference: {diffs}", "",
+        "## Parity with MediaPipe", "",
+        *parity, "",
+        "## Speed", "",
+        f"ONNX Runtime CPU, batch 1, one thread: median {info['latency_ms']:.2f} ms (the 2-core development "
+        "machine, beside other jobs).", "",
+    ]
+    return "\n".join(lines)
+
+
+def demo_rgb_frames(step: int, stop: int) -> list[np.ndarray]:
+    """RGB frames 0, step, ... < stop of the demo clip."""
+    cap = cv2.VideoCapture(str(DEMO))
+    out = []
+    for i in range(stop):
+        ok, f = cap.read()
+        if not ok:
+            break
+        if i % step == 0:
+            out.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return out
+
+
+def generated_frames(frames: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """The frames moved, scaled, turned and mirrored onto noisy backgrounds (as the parity tests)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for f in frames:
+        w, h = (640, 480) if rng.random() < 0.7 else (480, 640)
+        bg = cv2.resize(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8), (w, h), interpolation=cv2.INTER_CUBIC)
+        m = cv2.getRotationMatrix2D((f.shape[1] / 2, f.shape[0] / 2), rng.uniform(-25, 25), rng.uniform(0.35, 0.7))
+        m[:, 2] += [w / 2 - f.shape[1] / 2 + rng.uniform(-60, 60), h / 2 - f.shape[0] / 2 + rng.uniform(-40, 40)]
+        img = cv2.warpAffine(f, m, (w, h), flags=cv2.INTER_LINEAR)
+        inside = cv2.warpAffine(np.ones(f.shape[:2], np.uint8), m, (w, h)) > 0
+        img = np.where(inside[..., None], img, bg)
+        out.append(np.ascontiguousarray(img[:, ::-1] if rng.random() < 0.5 else img))
+    return out
+
+
+def face_parity(face_range: str) -> list[str]:
+    """Card lines: the ONNX face detector against ``mp.solutions.face_detection``."""
+    import mediapipe as mp
+
+    from streamseg.rois.blaze import FaceDetector
+
+    shipped = demo_rgb_frames(10, 150)
+    frames = shipped + generated_frames(shipped, seed=1)
+    ours = FaceDetector(face_range, 0.5, provider="cpu")
+    worst, n, same = 0.0, 0, 0
+    with mp.solutions.face_detection.FaceDetection(model_selection=int(face_range == "full")) as fd:
+        for rgb in frames:
+            h, w = rgb.shape[:2]
+            want = fd.process(rgb).detections or []
+            got = ours.detect(rgb)
+            same += len(want) == len(got)
+            for d, g in zip(want, got):
+                b = d.location_data.relative_bounding_box
+                box = np.array([b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height]).reshape(2, 2)
+                kp = np.array([[k.x, k.y] for k in d.location_data.relative_keypoints])
+                worst = max(worst, float(np.abs(g.box.reshape(2, 2) / [w, h] - box).max()),
+                            float(np.abs(g.keypoints / [w, h] - kp).max()))
+                n += 1
+    return [f"Against `mp.solutions.face_detection` (model_selection={int(face_range == 'full')}) on "
+            f"{len(shipped)} frames of the demo clip and {len(shipped)} generated from them (moved, scaled, "
+            f"turned, mirrored, on other backgrounds): the same number of faces on {same} of {len(frames)} "
+            f"frames, {n} faces compared, box corners and keypoints within {worst:.1e} of the frame "
+            "(`tests/test_mp_onnx_detectors.py` requires 2 %)."]
+
+
+def hand_parity() -> list[str]:
+    """Card lines: palm detection + hand landmarks against ``mp.solutions.hands`` (static mode)."""
+    import mediapipe as mp
+
+    from streamseg.rois.blaze import HandTracker
+
+    shipped = demo_rgb_frames(6, 150)
+    frames = shipped + generated_frames(shipped, seed=7)
+    ours = HandTracker(max_hands=2, provider="cpu", static=True)
+    worst, worst_world, n, same = 0.0, 0.0, 0, 0
+    with mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=2, model_complexity=0) as hands:
+        for rgb in frames:
+            h, w = rgb.shape[:2]
+            res = hands.process(rgb)
+            got = ours.process(rgb)
+            lms = res.multi_hand_landmarks or []
+            same += len(lms) == len(got)
+            for lm, world, g in zip(lms, res.multi_hand_world_landmarks or [], got):
+                pts = np.array([[p.x * w, p.y * h] for p in lm.landmark])
+                span = (pts.max(0) - pts.min(0)).max()
+                worst = max(worst, float(np.abs(pts - g.landmarks[:, :2] * [w, h]).max() / span))
+                wp = np.array([[p.x, p.y, p.z] for p in world.landmark])
+                worst_world = max(worst_world, float(np.abs(wp - g.world).max()))
+                n += 1
+    return [f"Palm detection and hand landmarks together against `mp.solutions.hands` "
+            f"(static_image_mode, model_complexity=0) on {len(shipped)} frames of the demo clip and "
+            f"{len(shipped)} generated from them: the same number of hands on {same} of {len(frames)} frames, "
+            f"{n} hands compared, landmarks within {worst:.1e} of the hand box (required: 1.5 %), world "
+            f"landmarks within {worst_world * 1000:.2f} mm. Tracking between frames is checked step by step "
+            "against MediaPipe's own crops (`tests/test_mp_onnx_detectors.py`)."]
+
+
+PARITY = {"face-short": lambda: face_parity("short"), "face-full": lambda: face_parity("full"),
+          "palm-lite": hand_parity, "hand-lite": hand_parity}
+
+
 CONVERTERS = {
     "person-selfie": (convert_person_selfie, ["person-selfie-256.onnx", "person-selfie-256.json", "person-selfie-256.md"]),
+    **{k: (None, [f"{v[1]}.onnx", f"{v[1]}.json", f"{v[1]}.md"]) for k, v in DETECTORS.items()},
 }
 
 
@@ -266,8 +476,16 @@ def main(argv: list[str] | None = None) -> int:
         if existing and not args.force:
             print(f"error: {', '.join(existing)} exist(s) in {args.out}; use --force to overwrite", file=sys.stderr)
             return 1
-        report = fn(args.out)
-        print(name, json.dumps(report))
+        if fn is not None:
+            print(name, json.dumps(fn(args.out)))
+            continue
+        info = convert_detector(name, args.out)
+        if args.out.resolve() != (ROOT / "streamseg" / "data" / "models").resolve():
+            parity = ["Not measured: the parity run needs the models in streamseg/data/models."]
+        else:
+            parity = PARITY[name]()
+        (args.out / f"{info['stem']}.md").write_text(detector_card(info, parity), encoding="utf-8")
+        print(name, json.dumps({k: info[k] for k in ("onnx_vs_torch", "latency_ms", "params", "kib")}), parity[0])
     return 0
 
 

@@ -456,17 +456,21 @@ def process_batch(
     progress: bool = False,
     stop: threading.Event | None = None,
     on_event: Any | None = None,
+    chunk: int | None = None,
     **options: Any,
 ):
-    """Segment many video files, one task per file, on Ray workers that load the method once
-    (embedded local Ray, or a cluster with ``ray_address``); ``workers=1`` runs in this process
-    without Ray. Each file's outputs are what :func:`process_video` writes for it.
+    """Segment many video and image files, one task per video or per chunk of images, on Ray
+    workers that load the method once (embedded local Ray, or a cluster with ``ray_address``);
+    ``workers=1`` runs in this process without Ray. Each video's outputs are what
+    :func:`process_video` writes for it, each image's what :func:`process_images` writes.
 
     Args:
-        inputs: files, folders (recursively, video extensions only), globs, and manifests
-            (``.txt``: one path per line; ``.csv``: a ``path`` column).
-        out_dir: outputs mirror the input tree under it (``<rel dir>/<stem>_<type>.mp4``), with
-            ``batch_report.json``.
+        inputs: files, folders (recursively, video and image extensions only), globs, and
+            manifests (``.txt``: one path per line; ``.csv``: a ``path`` column).
+        out_dir: outputs mirror the input tree under it (``<rel dir>/<stem>_<type>.mp4`` for
+            videos, ``.png`` for images), with ``batch_report.json`` and ``results.jsonl``
+            (one row per finished file: path, size, skin fraction and regions of images, ms,
+            status, error; a re-run skips the images it has as done).
         method, output_types, smooth, threshold, config, smooth_params, roi_options, hands,
             codec, crf, bitrate, preset, feather, strength, overlay_color, overlay_alpha,
             outline, hud: as for :func:`process_video`.
@@ -476,6 +480,7 @@ def process_batch(
         force: redo files whose outputs are complete and newer than their input (else skipped).
         progress: progress bar and summary table on stderr. stop: set it to stop (Ctrl-C does).
         on_event: ``on_event(kind, job, **info)`` per file event (``start``, ``retry``, ``done``, ...).
+        chunk: images per task (default: about 8 tasks per worker, at most 64 images each).
         **options: ``provider``, ``threads`` (per worker), ``size``, ``batch``, ``tta``, ``strict``, ``fallback``, ``params``.
 
     Returns:
@@ -491,7 +496,7 @@ def process_batch(
     from streamseg.errors import IncompleteError, Interrupted, OutputError
     from streamseg.pipeline import outputs as out
 
-    types = out.check_output_types(output_types)
+    types = out.check_output_types(output_types, extra=("prob",))
     params = out.effect_params(feather, strength, overlay_color, overlay_alpha, outline)
     cfg = _run_config(config, method, smooth, threshold, smooth_params, roi_options, None, hands, options)
     folder = Path(out_dir)
@@ -502,7 +507,10 @@ def process_batch(
         raise InputError("no input given (files, folders, globs or a manifest)")
     files, anchors = expand_batch_inputs(items, exclude=folder)
     jobs = plan_jobs(files, folder, types, anchors=anchors, rois=rois or hands)
-    for job in jobs:
+    videos = [job for job in jobs if job.kind != "image"]
+    if videos and "prob" in types:
+        raise ConfigError(f"--output-type prob is for images only; the inputs have {len(videos)} video file(s), e.g. {videos[0].input}")
+    for job in videos:
         for t, p in job.outputs.items():
             out.check_video_output(t, Path(p))
     try:
@@ -512,7 +520,7 @@ def process_batch(
     report = run_batch(
         jobs, cfg, dict(codec=codec, crf=crf, bitrate=bitrate, preset=preset), folder, output_types=types,
         params=params, hud=hud, workers=workers, ray_address=ray_address, force=force, progress=progress,
-        stop=stop, on_event=on_event,
+        stop=stop, on_event=on_event, chunk=chunk,
     )
     if report.interrupted:
         exc: Exception = Interrupted(f"interrupted: {report.done} of {len(report.files)} files done and kept; run again to do the rest")

@@ -1,7 +1,10 @@
 """Optional dependencies: what is missing, said once and the same way everywhere.
 
-mediapipe (the ``mediapipe`` and ``face`` methods, ROI labels and ``--hands``) has wheels for
-CPython 3.10-3.12 only; on other Pythons the features that need it say so.
+mediapipe is an optional extra (``pip install 'streamseg[mediapipe]'``): only the ``mediapipe``
+baseline method, the training import of its bundled models and the parity tests use it. The
+face and hand detectors, the ``face`` method and the person model run MediaPipe's models
+converted to ONNX (:mod:`streamseg.rois.blaze`) without it. mediapipe 0.10.21, the last release
+that bundles ``mp.solutions``, has wheels for CPython 3.10-3.12 only.
 
 Example:
     >>> reason = mediapipe_missing()
@@ -23,8 +26,8 @@ def mediapipe_missing() -> str | None:
         return None
     py = f"{sys.version_info.major}.{sys.version_info.minor}"
     if sys.version_info >= (3, 13):
-        return f"needs mediapipe, which has no wheel for Python {py} (use Python 3.10-3.12)"
-    return "needs mediapipe, which is not installed: pip install 'mediapipe>=0.10.14,<=0.10.21'"
+        return f"needs mediapipe<=0.10.21, which has no wheel for Python {py} (use Python 3.10-3.12)"
+    return "needs mediapipe, which is not installed: pip install 'streamseg[mediapipe]'"
 
 
 def require_torch(message: str) -> None:

@@ -121,7 +121,7 @@ def test_without_ray_one_line_hint_and_workers_1_runs_in_process(tmp_path, cli, 
     assert "--workers 1" in lines[1]
     code, _, err = cli("batch", tmp_path / "in", "-o", tmp_path / "out", "-m", "ellipse", "--workers", "1")
     assert code == 0, err
-    assert {p.name for p in (tmp_path / "out").iterdir()} == {"a_mask.mp4", "b_mask.mp4", "batch_report.json"}
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {"a_mask.mp4", "b_mask.mp4", "batch_report.json", "results.jsonl"}
     assert _report(tmp_path / "out")["backend"] == "in-process"
 
 

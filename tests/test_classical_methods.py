@@ -14,11 +14,8 @@ from streamseg.segment.classical import face as face_mod
 from streamseg.segment.classical import kernels
 from streamseg.segment.classical.params import ClassicalParams, load_params, read_params
 from streamseg.segment.classical.postprocess import PostProcess
-from streamseg.optional import mediapipe_missing
-
-# 'face' needs mediapipe (no wheel for Python 3.13): there it is left out and its tests skip
-NAMES = ["ellipse", "ellipse-diag", "ycbcr", "hsv", "hsv+ycbcr", "icm"] + ([] if mediapipe_missing() else ["face"])
-needs_mediapipe = pytest.mark.skipif(mediapipe_missing() is not None, reason=f"face {mediapipe_missing()}")
+# 'face' runs MediaPipe's face detector converted to ONNX (shipped): no mediapipe needed
+NAMES = ["ellipse", "ellipse-diag", "ycbcr", "hsv", "hsv+ycbcr", "icm", "face"]
 SKIN = (90, 140, 200)  # BGR of a typical light skin tone
 
 
@@ -74,7 +71,6 @@ def test_bad_frames_raise(methods):
             seg(np.zeros((4, 4, 3), np.float32))
 
 
-@needs_mediapipe
 def test_face_without_a_face_equals_its_fallback(methods):
     rng = np.random.default_rng(3)
     face, fallback = methods["face"], create("ellipse-diag")
@@ -84,7 +80,6 @@ def test_face_without_a_face_equals_its_fallback(methods):
         assert face.last_source == "fallback"
 
 
-@needs_mediapipe
 def test_face_statistics_are_carried_then_dropped(monkeypatch):
     seg = create("face")
     stats = (np.array([110.0, 150.0]), np.diag([9.0, 9.0]))
@@ -111,16 +106,30 @@ def test_face_robust_stats_ignore_outliers():
     assert face_mod.robust_stats(skin[:10], 0.1) is None
 
 
-def test_face_reports_missing_mediapipe(monkeypatch):
-    face_mod._mediapipe_reason.cache_clear()
-    monkeypatch.setitem(sys.modules, "mediapipe", None)
+def test_face_does_not_need_mediapipe(monkeypatch):
+    face_mod._detector_reason.cache_clear()
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import mediapipe -> ImportError
+    try:
+        assert face_mod.FaceSeeded.unavailable_reason() is None
+        seg = create("face", MethodOptions(strict=True))
+        assert seg.name == "face"
+        seg.close()
+    finally:
+        face_mod._detector_reason.cache_clear()
+
+
+def test_face_reports_a_missing_detector_model(monkeypatch, tmp_path):
+    import streamseg.paths
+
+    face_mod._detector_reason.cache_clear()
+    monkeypatch.setattr(streamseg.paths, "shipped_models_dir", lambda: tmp_path)  # an empty model folder
     try:
         reason = face_mod.FaceSeeded.unavailable_reason()
-        assert reason and "mediapipe" in reason
-        with pytest.raises(MethodError):
-            create("face")
+        assert reason and "face-detect-full-192" in reason and "\n" not in reason
+        with pytest.raises(MethodError, match="face-detect-full-192"):
+            create("face", MethodOptions(strict=True))
     finally:
-        face_mod._mediapipe_reason.cache_clear()
+        face_mod._detector_reason.cache_clear()
 
 
 def test_numba_failure_degrades_to_numpy(monkeypatch):

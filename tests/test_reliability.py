@@ -120,7 +120,7 @@ def test_mediapipe_logs_do_not_leak(tmp_path):
     if mediapipe_missing():
         pytest.skip(mediapipe_missing())
     src = make_video(tmp_path / "clip.mp4", frames=3)
-    p = run("video", src, "-m", "face", "-o", tmp_path / "o.mp4", timeout=120)
+    p = run("video", src, "-m", "mediapipe", "-o", tmp_path / "o.mp4", timeout=120)
     assert p.returncode == 0, p.stderr
     for bad in ("W0000", "INFO: Created TensorFlow", "absl::InitializeLog", "[ WARN", "[ERROR"):
         assert bad not in p.stderr, p.stderr

@@ -261,15 +261,17 @@ def test_hands_option_reports_landmarks_every_frame():
     assert fake.calls["hands"] == 3 and fake.calls["faces"] == 1
 
 
-def test_without_mediapipe_regions_are_skin_with_one_warning(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import mediapipe -> ImportError
+def test_without_detector_models_regions_are_skin_with_one_warning(monkeypatch, capsys, tmp_path):
+    import streamseg.paths
+
+    monkeypatch.setattr(streamseg.paths, "shipped_models_dir", lambda: tmp_path)  # the models are missing
     from streamseg import log
 
     warnings = []
     monkeypatch.setattr(log, "warn", warnings.append)
     stage = RoiStage(RoiOptions(labels=True, hands=True))
     frames = run_clip(stage, itertools.islice(blob_clip(), 5))
-    assert len(warnings) == 1 and "mediapipe" in warnings[0].lower()
+    assert len(warnings) == 1 and "detector" in warnings[0].lower() and "\n" not in warnings[0]
     assert all(r["label"] == "skin" for msg, _, _ in frames for r in msg["regions"])
     assert len(frames[-1][0]["regions"]) == 2
 
@@ -337,9 +339,10 @@ def test_draw_rois_draws_boxes_labels_and_landmarks():
     assert (img == before).all()
 
 
-def test_demo_clip_thumbs_up_with_mediapipe():
-    """The demo clip shipped in the repo: a face and a right hand doing a thumbs-up (real MediaPipe)."""
-    pytest.importorskip("mediapipe")
+def test_demo_clip_thumbs_up(monkeypatch):
+    """The demo clip shipped in the repo: a face and a right hand doing a thumbs-up (MediaPipe's
+    models on ONNX Runtime; mediapipe itself is not needed)."""
+    monkeypatch.setitem(sys.modules, "mediapipe", None)  # import mediapipe -> ImportError
     av = pytest.importorskip("av")
     from streamseg.paths import demo_clip
 

@@ -1,5 +1,5 @@
-"""Batch inputs: files, folders (recursive), globs and manifests -> video files, and the output
-names that mirror the input tree under the output folder.
+"""Batch inputs: files, folders (recursive), globs and manifests -> video and image files, and
+the output names that mirror the input tree under the output folder.
 
 Example:
     >>> from pathlib import Path
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from streamseg.dataset import IMAGE_EXTS
 from streamseg.errors import InputError
 
 #: extensions taken from folders, globs and manifests (a file named directly is taken as it is)
@@ -33,7 +34,7 @@ class Job:
     """One file of a batch: its input, its outputs (type -> path) and what the probe found.
 
     Paths are absolute strings, so a job means the same on every worker of a cluster that
-    mounts the same file system.
+    mounts the same file system. ``kind`` is ``video`` or ``image`` (by the file's extension).
     """
 
     input: str
@@ -46,6 +47,7 @@ class Job:
     height: int = 0
     attempts: int = 0
     info: dict[str, Any] = field(default_factory=dict)
+    kind: str = "video"
 
     @property
     def cost(self) -> float:
@@ -60,6 +62,15 @@ class Job:
 
 def _is_video(p: Path) -> bool:
     return p.suffix.lower() in VIDEO_EXTS and ".partial." not in p.name
+
+
+def is_image(p: Path | str) -> bool:
+    """Whether a batch input is a still image (by its extension: ``streamseg.dataset.IMAGE_EXTS``)."""
+    return Path(p).suffix.lower() in IMAGE_EXTS and ".partial." not in Path(p).name
+
+
+def _is_media(p: Path) -> bool:
+    return _is_video(p) or is_image(p)
 
 
 def _inside(p: Path, folder: Path | None) -> bool:
@@ -98,7 +109,7 @@ def read_manifest(path: Path) -> list[Path]:
 
 
 def expand_batch_inputs(items: Sequence[str | Path], exclude: Path | None = None) -> tuple[list[Path], list[Path]]:
-    """Files, folders (recursively, video extensions only), globs and manifests -> video files.
+    """Files, folders (recursively, video and image extensions only), globs and manifests -> files.
 
     Args:
         items: what the user gave.
@@ -125,9 +136,12 @@ def expand_batch_inputs(items: Sequence[str | Path], exclude: Path | None = None
         p = Path(item)
         text = str(item)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.is_file() and _is_video(q) and not _inside(q, excl))
+            found = sorted(q for q in p.rglob("*") if q.is_file() and _is_media(q) and not _inside(q, excl))
             if not found:
-                raise InputError(f"no video files in folder {p} (extensions: {', '.join(sorted(VIDEO_EXTS))})")
+                raise InputError(
+                    f"no video files in folder {p}, nor images (extensions: {', '.join(sorted(VIDEO_EXTS))}; "
+                    f"{', '.join(IMAGE_EXTS)})"
+                )
             for q in found:
                 add(q, p)
         elif p.is_file() and p.suffix.lower() in MANIFEST_EXTS:
@@ -139,9 +153,9 @@ def expand_batch_inputs(items: Sequence[str | Path], exclude: Path | None = None
             add(p)
         elif any(c in text for c in "*?["):
             found = sorted(Path(q) for q in glob.glob(os.path.expanduser(text), recursive=True))
-            found = [q for q in found if q.is_file() and _is_video(q) and not _inside(q, excl)]
+            found = [q for q in found if q.is_file() and _is_media(q) and not _inside(q, excl)]
             if not found:
-                raise InputError(f"no video file matches {text!r}")
+                raise InputError(f"no video or image file matches {text!r}")
             for q in found:
                 add(q)
         elif "://" in text:
@@ -167,7 +181,8 @@ def plan_jobs(
     rois: bool = False,
 ) -> list[Job]:
     """One :class:`Job` per file; outputs ``OUT_DIR/<path relative to the common root>/<stem>_<type>.mp4``
-    (``.mov`` for types with alpha).
+    (``.mov`` for types with alpha) for videos, ``<stem>_<type>.png`` for images (the names
+    ``streamseg image`` gives them).
 
     The common root is the deepest folder that holds every anchor, so distinct inputs always get
     distinct relative paths; two inputs of one folder with equal stems (``a.mp4``, ``a.mov``)
@@ -189,6 +204,10 @@ def plan_jobs(
     for f, r in zip(files, rels):
         stem = r.stem if stems[(r.parent, r.stem)] == 1 else f"{r.stem}_{r.suffix.lstrip('.').lower()}"
         folder = out_dir / r.parent
+        if is_image(f):
+            outputs = {t: str(folder / f"{stem}_{t}.png") for t in output_types}
+            jobs.append(Job(input=str(f), rel=str(r), outputs=outputs, kind="image"))
+            continue
         outputs = {t: str(folder / default_output_name(stem, t)) for t in output_types}
         jobs.append(Job(input=str(f), rel=str(r), outputs=outputs, rois=str(folder / f"{stem}_rois.jsonl") if rois else None))
     return jobs

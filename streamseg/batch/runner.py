@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from streamseg import log
+from streamseg.batch.images import RESULTS_NAME, ImageChunk, ResultsLog, finish_chunk, plan_images, result_row, retry_tasks, to_tasks
 from streamseg.batch.inputs import Job, is_up_to_date
 from streamseg.batch.report import REPORT_NAME, BatchProgress, BatchReport, FileResult, print_summary
 from streamseg.batch.worker import FileWorker, quiet_log
@@ -156,13 +157,15 @@ class _Run:
     """The bookkeeping shared by both schedulers."""
 
     def __init__(self, jobs: Sequence[Job], results: dict[str, FileResult], bar: BatchProgress,
-                 on_event: Callable[..., None] | None) -> None:
-        self.jobs = list(jobs)
+                 on_event: Callable[..., None] | None, results_log: ResultsLog | None = None) -> None:
+        self.jobs: list[Any] = list(jobs)
         self.results = results
         self.bar = bar
         self.on_event = on_event
+        self.results_log = results_log
         self.frames_done = 0
         self.files_done = 0
+        self.images_done = 0
         self.failed = 0
         self.inflight_frames = 0
 
@@ -171,6 +174,9 @@ class _Run:
             self.on_event(kind, job, **info)
 
     def finish(self, job: Job, res: dict[str, Any]) -> None:
+        if isinstance(job, ImageChunk):
+            self.finish_images(job, res)
+            return
         r = self.results[job.input]
         r.status = res["status"]
         r.frames = res.get("frames")
@@ -186,10 +192,23 @@ class _Run:
             self.files_done += 1
             self.failed += 1
         self.event(r.status, job, result=r)
+        if self.results_log is not None and r.status in ("done", "failed"):
+            self.results_log.write([result_row(r)])
+        self.tick()
+
+    def finish_images(self, chunk: ImageChunk, res: dict[str, Any]) -> None:
+        finished = finish_chunk(chunk, res, self.results)
+        for job, r in finished:
+            self.files_done += r.status in ("done", "failed")
+            self.images_done += r.status == "done"
+            self.failed += r.status == "failed"
+            self.event(r.status, job, result=r)
+        if self.results_log is not None:
+            self.results_log.write([result_row(r) for _, r in finished if r.status in ("done", "failed")])
         self.tick()
 
     def tick(self) -> None:
-        self.bar.update(self.files_done, self.failed, self.frames_done + self.inflight_frames)
+        self.bar.update(self.files_done, self.failed, self.frames_done + self.inflight_frames, self.images_done)
 
 
 def _run_local(run: _Run, wargs: tuple, stop: threading.Event) -> dict[str, Any]:
@@ -291,7 +310,7 @@ def _run_ray(run: _Run, wargs: tuple, stop: threading.Event, workers: int, per: 
                         bury(a)
                         if job.attempts < MAX_ATTEMPTS:
                             run.event("retry", job, pid=pids.get(a))
-                            pending.appendleft(job)
+                            pending.extendleft(reversed(retry_tasks(job)))
                         else:
                             _discard_partials(job)
                             run.finish(job, {"status": "failed", "seconds": 0.0, "pid": pids.get(a),
@@ -360,8 +379,10 @@ def run_batch(
     progress: bool = False,
     stop: threading.Event | None = None,
     on_event: Callable[..., None] | None = None,
+    chunk: int | None = None,
 ) -> BatchReport:
-    """Process ``jobs`` (from :func:`~streamseg.batch.inputs.plan_jobs`) and write ``batch_report.json``.
+    """Process ``jobs`` (from :func:`~streamseg.batch.inputs.plan_jobs`) and write ``batch_report.json``;
+    every file that finishes gets a row in ``results.jsonl`` as it finishes.
 
     Args:
         cfg: the :class:`~streamseg.pipeline.config.RunConfig` every worker builds its method from.
@@ -375,7 +396,9 @@ def run_batch(
         progress: the progress bar and the summary table on stderr.
         stop: set it to stop (Ctrl-C and SIGTERM do).
         on_event: ``on_event(kind, job, **info)`` for ``start`` (``pid``), ``retry``, ``done``,
-            ``failed``, ``interrupted`` (``result``), e.g. for tests.
+            ``failed``, ``interrupted`` (``result``), e.g. for tests; ``start`` and ``retry`` of
+            images come with their :class:`~streamseg.batch.images.ImageChunk`.
+        chunk: images per task (default: about 8 tasks per worker, at most 64 images each).
 
     Returns:
         The :class:`~streamseg.batch.report.BatchReport` (``interrupted`` when stopped).
@@ -394,9 +417,11 @@ def run_batch(
     for j in jobs:
         if j.rois:
             results[j.input].outputs["rois"] = j.rois
-    todo: list[Job] = []
+    todo: list[Job] = plan_images([j for j in jobs if j.kind == "image"], results, out_dir, force)
     for j in jobs:
         r = results[j.input]
+        if j.kind == "image":  # planned above: no probe, skipped by their results.jsonl rows
+            continue
         if not force and is_up_to_date(j):
             r.status = "skipped"
             continue
@@ -428,7 +453,9 @@ def run_batch(
         per = cfg.threads or cpus
     report.workers = n_workers if todo else 0
     report.backend = ("ray " + ray_address if ray_address else "local ray") if use_ray else "in-process"
-    run = _Run(todo, results, BatchProgress(console, len(todo), sum(j.frames or 0 for j in todo) or None, enabled=progress and bool(todo)), on_event)
+    n_images = sum(1 for j in todo if j.kind == "image")
+    bar = BatchProgress(console, len(todo), sum(j.frames or 0 for j in todo) or None, enabled=progress and bool(todo), total_images=n_images)
+    run = _Run(todo, results, bar, on_event, ResultsLog(out_dir / RESULTS_NAME))
     try:
         if todo and use_ray:
             with _sigterm_interrupts():
@@ -445,6 +472,7 @@ def run_batch(
         if todo:
             if progress:
                 log.info(f"starting {n_workers} worker{'s' if n_workers != 1 else ''} ({report.backend}, {per} thread{'s' if per != 1 else ''} each)")
+            run.jobs = to_tasks(run.jobs, n_workers, chunk)  # videos one per task, images in chunks
             with run.bar:
                 wargs = (cfg, dict(settings), list(output_types), params, hud)
                 info = _run_ray(run, wargs, stop, n_workers, per) if use_ray else _run_local(run, wargs, stop)

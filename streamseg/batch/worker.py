@@ -1,4 +1,5 @@
-"""One batch worker: loads the method once, then segments file after file.
+"""One batch worker: loads the method once, then segments file after file (a video per task,
+or a chunk of images per task).
 
 The same class runs in this process (``--workers 1``) and as a Ray actor (one per worker). Every
 call returns plain data (dicts), never raises for a bad file: a failure belongs to its file.
@@ -81,6 +82,7 @@ class FileWorker:
         self._error: str | None = None
         self._exit_code = 2
         self.seg = self.smoother = None
+        self._image_processor = None
         try:
             from streamseg.api import _build
             from streamseg.pipeline import outputs as out
@@ -109,9 +111,20 @@ class FileWorker:
         """Ask the current file to stop after its current frame (its outputs stay ``.partial``)."""
         self._stop.set()
 
+    def _set_threads(self) -> None:
+        if self.cfg.threads:
+            with contextlib.suppress(Exception):  # numba's thread count is per calling thread
+                import numba
+
+                numba.set_num_threads(max(1, min(int(self.cfg.threads), numba.config.NUMBA_NUM_THREADS)))
+
     def process(self, job: Any) -> dict[str, Any]:
         """Segment one file into its outputs; returns ``status`` (done, failed, interrupted),
-        ``frames``, ``seconds``, ``error``, ``pid``."""
+        ``frames``, ``seconds``, ``error``, ``pid``. A chunk of images goes to :meth:`process_images`."""
+        from streamseg.batch.images import ImageChunk
+
+        if isinstance(job, ImageChunk):
+            return self.process_images(job)
         from streamseg.pipeline import outputs as output_kinds
         from streamseg.pipeline.config import build_rois
         from streamseg.pipeline.file_run import process_video_file
@@ -120,11 +133,7 @@ class FileWorker:
 
         self.frames = 0
         t0 = time.perf_counter()
-        if self.cfg.threads:
-            with contextlib.suppress(Exception):  # numba's thread count is per calling thread
-                import numba
-
-                numba.set_num_threads(max(1, min(int(self.cfg.threads), numba.config.NUMBA_NUM_THREADS)))
+        self._set_threads()
         out: dict[str, Any] = {"status": "failed", "frames": 0, "seconds": 0.0, "error": None, "pid": os.getpid()}
         if self._stop.is_set():
             out["status"] = "interrupted"
@@ -171,3 +180,62 @@ class FileWorker:
                         release(Path(p))
             out["seconds"] = time.perf_counter() - t0
         return out
+
+    def process_images(self, chunk: Any) -> dict[str, Any]:
+        """Segment each image of a :class:`~streamseg.batch.images.ImageChunk` into its PNG
+        outputs (what ``streamseg image`` writes for it); a bad image fails alone.
+
+        Returns:
+            ``status`` (done, or interrupted when stopped before the end), ``seconds``, ``pid``
+            and ``images``: one row per image processed (see :meth:`process_image`).
+        """
+        t0 = time.perf_counter()
+        self._set_threads()
+        out: dict[str, Any] = {"status": "done", "images": [], "seconds": 0.0, "error": None, "pid": os.getpid()}
+        with quiet_log():
+            for job in chunk.jobs:
+                if self._stop.is_set():
+                    out.update(status="interrupted", error="stopped before it finished")
+                    break
+                out["images"].append(self.process_image(job))
+        out["seconds"] = time.perf_counter() - t0
+        return out
+
+    def process_image(self, job: Any) -> dict[str, Any]:
+        """One image -> its outputs. Returns its row: ``input``, ``status`` (done or failed),
+        ``width``, ``height``, ``bytes``, ``skin_fraction``, ``regions``, ``ms``, ``error``, ``end``
+        (Unix time when it finished)."""
+        from streamseg.capture.image import read_image
+        from streamseg.frames import Frame
+        from streamseg.pipeline.image_stats import mask_stats
+        from streamseg.sinks.images import write_image_outputs
+
+        t0 = time.perf_counter()
+        row: dict[str, Any] = {"input": job.input, "status": "failed", "width": None, "height": None, "bytes": None,
+                               "skin_fraction": None, "regions": None, "error": None}
+        try:
+            if self._error is not None:
+                raise StreamsegError(self._error)
+            inp = Path(job.input)
+            row["bytes"] = inp.stat().st_size if inp.exists() else None
+            img = read_image(inp)
+            row["height"], row["width"] = int(img.shape[0]), int(img.shape[1])
+            result = self._images().process(Frame(img, index=0, time=0.0, reset=True, source=job.input))
+            write_image_outputs(result, {t: Path(p) for t, p in job.outputs.items()}, inp, overwrite=True)
+            row.update(mask_stats(result.mask), status="done")
+        except Exception as exc:  # noqa: BLE001 - a bad image fails its own row only
+            row["error"] = _one_line(exc)
+        row["ms"] = round(1000 * (time.perf_counter() - t0), 2)
+        row["end"] = round(time.time(), 3)
+        return row
+
+    def _images(self):
+        """The processor of still images: no smoothing, effect types rendered once per image
+        (as ``streamseg image`` builds it)."""
+        if self._image_processor is None:
+            from streamseg.pipeline import outputs as output_kinds
+            from streamseg.pipeline.processor import Processor
+
+            render = output_kinds.renderers([t for t in self.output_types if t != "mask"], self.params, self.person_of)
+            self._image_processor = Processor(self.seg, None, self.cfg.threshold, output_types=tuple(render), renderers=render)
+        return self._image_processor

@@ -64,6 +64,46 @@ def to_bgr8(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
+def image_header(data: bytes) -> tuple[str, int, int] | None:
+    """``(format, width, height)`` of an encoded image, read from its header without decoding
+    its pixels (PIL: ``JPEG``, ``PNG``, ``WEBP``, ...); ``None`` when PIL does not know it."""
+    import io
+
+    try:
+        import PIL.Image
+
+        PIL.Image.MAX_IMAGE_PIXELS = None  # the caller compares the size with its own limit
+        with PIL.Image.open(io.BytesIO(data)) as im:
+            w, h = im.size
+            return str(im.format or ""), int(w), int(h)
+    except Exception:  # noqa: BLE001 - not a format PIL knows, or a broken header
+        return None
+
+
+def decode_image(data: bytes, name: str, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Decode an encoded image (the bytes of a file or of an upload) as BGR uint8 (H, W, 3),
+    EXIF orientation applied; the size in its header is checked before its pixels are decoded.
+
+    Args:
+        data: the encoded bytes. name: what the messages call it (a path, "the request body").
+        max_pixels: refuse larger images.
+
+    Raises:
+        InputError: empty, not an image, truncated, or larger than ``max_pixels``.
+    """
+    buf = np.frombuffer(data, np.uint8)
+    if buf.size == 0:
+        raise InputError(f"{name} is empty (0 bytes)")
+    # Check the size from the header before decoding, so a huge image fails fast.
+    head = image_header(data)
+    if head is not None and head[1] * head[2] > max_pixels:
+        raise InputError(f"{name}: {head[1]}x{head[2]} is too large (limit {max_pixels / 1e6:.0f} megapixels)")
+    img = cv2.imdecode(buf, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if img is None:
+        raise InputError(f"cannot decode {name} as an image")
+    return to_bgr8(img)
+
+
 def read_image(path: Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Read an image file as BGR uint8 (H, W, 3), EXIF orientation applied.
 
@@ -75,27 +115,9 @@ def read_image(path: Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         raise InputError(f"{path} is a directory")
     try:
         with path.open("rb") as fh:
-            data = np.frombuffer(fh.read(), np.uint8)
+            data = fh.read()
     except PermissionError:
         raise InputError(f"no permission to read {path}") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if data.size == 0:
-        raise InputError(f"{path} is empty (0 bytes)")
-    # Check the size from the header before decoding, so a huge image fails fast.
-    try:
-        import PIL.Image
-
-        PIL.Image.MAX_IMAGE_PIXELS = None
-        with PIL.Image.open(path) as im:
-            w, h = im.size
-        if w * h > max_pixels:
-            raise InputError(f"{path}: {w}x{h} is too large (limit {max_pixels / 1e6:.0f} megapixels)")
-    except InputError:
-        raise
-    except Exception:  # noqa: BLE001 - not a format PIL knows: let OpenCV decide
-        pass
-    img = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    if img is None:
-        raise InputError(f"cannot decode {path} as an image")
-    return to_bgr8(img)
+    return decode_image(data, str(path), max_pixels)

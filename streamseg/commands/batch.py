@@ -1,4 +1,4 @@
-"""``streamseg batch``: many video files -> mask / overlay / ... videos, on Ray workers."""
+"""``streamseg batch``: many video and image files -> mask / overlay / ... videos and PNGs, on Ray workers."""
 
 from __future__ import annotations
 
@@ -31,12 +31,12 @@ from streamseg.commands.common import (
 def command(
     inputs: Annotated[
         list[str],
-        typer.Argument(help="Video files, folders (recursive, video extensions only), globs, or manifests (.txt: one path a line; .csv: a path column).", show_default=False),
+        typer.Argument(help="Video and image files, folders (recursive, video and image extensions only), globs, or manifests (.txt: one path a line; .csv: a path column).", show_default=False),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output folder; the outputs mirror the input tree under it.", show_default=False)],
     method: MethodOpt = None,
     output_type: Annotated[
-        str, typer.Option("--output-type", "-T", help="mask, overlay, cutout, side-by-side, ...; comma-separate for several outputs per file.")
+        str, typer.Option("--output-type", "-T", help="mask, overlay, cutout, side-by-side, ... (prob: images only); comma-separate for several outputs per file.")
     ] = "mask",
     threshold: ThresholdOpt = 0.5,
     smooth: SmoothOpt = None,
@@ -59,17 +59,22 @@ def command(
         Optional[str], typer.Option("--ray-address", help="Submit to an existing Ray cluster: auto or ray://HOST:PORT (default: a local Ray started for the run).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo files whose outputs are complete and newer than the input (they are skipped otherwise).")] = False,
+    chunk: Annotated[
+        Optional[int], typer.Option("--chunk", min=1, help="Images per task [default: about 8 tasks per worker, at most 64 images each].", show_default=False)
+    ] = None,
     **shared: Any,
 ) -> None:
-    """Segment skin in many video files: one task per file, on workers that load the method once.
+    """Segment skin in many video and image files: one task per video or per chunk of images, on workers that load the method once.
 
-    Files go to workers as they become free, longest first. A bad file fails alone (listed at the end; exit code 3), a worker that dies has its file retried once on another, outputs are written under .partial names and renamed when complete, and a second run skips files whose outputs are complete and newer (--force redoes them). Ctrl-C stops cleanly and keeps the finished files. OUT_DIR/batch_report.json has every file's status, frames, seconds, fps and error.
+    Files go to workers as they become free, longest first; images are written as streamseg image writes them (<stem>_<type>.png). A bad file fails alone (listed at the end; exit code 3), a worker that dies has its file retried once on another, outputs are written under .partial names and renamed when complete, and a second run skips files whose outputs are complete and newer (--force redoes them). Ctrl-C stops cleanly and keeps the finished files. OUT_DIR/batch_report.json has every file's status, frames, seconds, fps and error (for images: size, skin fraction, skin regions, ms), and OUT_DIR/results.jsonl gets one row per file as it finishes.
 
     Needs Ray (pip install 'streamseg\\[ray]') unless --workers 1.
 
     Examples:
 
         streamseg batch videos/ -o masks/                          # local Ray, one worker per core
+
+        streamseg batch photos/ -o masks/ -T mask,prob             # images: PNGs, skin fraction and regions in the report
 
         streamseg batch 'day1/**/*.mp4' list.csv -o out/ -T mask,overlay --workers 2
 
@@ -82,5 +87,5 @@ def command(
         inputs, output, method=method, output_types=output_type, smooth=smooth, workers=workers, ray_address=ray_address,
         force=force, threshold=threshold, config=config, smooth_params=parse_assignments(smooth_param, "--smooth-param"),
         rois=rois, hands=hands, roi_options=parse_assignments(roi_option, "--roi-option"), provider=provider, threads=threads, size=size, tta=tta, batch=batch,
-        strict=strict or None, fallback=fallback, progress=True, **shared,
+        strict=strict or None, fallback=fallback, progress=True, chunk=chunk, **shared,
     )

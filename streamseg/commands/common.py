@@ -70,7 +70,7 @@ OverwriteOpt = Annotated[bool, typer.Option("--overwrite", "-y", help="Replace e
 #: -T help shared by the commands: the output types of streamseg.effects
 OUTPUT_TYPES_HELP = (
     "mask, overlay, cutout, side-by-side, alpha (cut-out with an alpha channel: .mov ProRes 4444 / .webm VP9; "
-    "RGBA PNG for images), retouch, blur, pixelate, hair (person minus skin; needs mediapipe)"
+    "RGBA PNG for images), retouch, blur, pixelate, hair (person minus skin)"
 )
 FeatherOpt = Annotated[
     Optional[float], typer.Option("--feather", help="Feather the mask edge over this many pixels (alpha, retouch, blur, pixelate; default 3).")

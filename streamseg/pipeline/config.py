@@ -147,7 +147,7 @@ class RunConfig:
             method's kind (``motion`` for models, ``motion+hysteresis`` for classical methods).
         smooth_params: smoothing setting overrides (``{"ema.alpha": 0.6}``).
         rois: ROI sink specs (``jsonl:-``, ``osc://HOST:PORT``, ``ws://HOST:PORT``).
-        hands: 21 hand landmarks and gestures in the ROI messages (needs mediapipe).
+        hands: 21 hand landmarks and gestures in the ROI messages.
         roi_options: ROI setting overrides.
     """
 
@@ -244,12 +244,13 @@ class RunConfig:
 
             RoiOptions.from_dict({**self.roi_options, "hands": self.hands or bool(self.roi_options.get("hands", False))}).validate()
         if self.hands:
-            from streamseg.optional import mediapipe_missing
+            from streamseg.rois.blaze import unavailable_reason
 
-            if mediapipe_missing():
+            reason = unavailable_reason(hands=True)
+            if reason:
                 from streamseg.errors import MethodError
 
-                raise MethodError(f"--hands {mediapipe_missing()}")
+                raise MethodError(f"--hands: {reason}")
         return self
 
     def method_options(self, batch: int | None = None):

@@ -117,11 +117,12 @@ def check_video_output(output_type: str, path: Path) -> Path:
 
 
 def person_segmenter(output_types: Sequence[str], provider: str = "auto", threads: int = 0) -> Callable[[np.ndarray], np.ndarray] | None:
-    """BGR uint8 (H, W, 3) -> person mask float32 (H, W) in [0, 1] (MediaPipe selfie
-    segmentation) when one of ``output_types`` needs it (``hair``), else ``None``.
+    """BGR uint8 (H, W, 3) -> person mask float32 (H, W) in [0, 1] (MediaPipe's selfie
+    segmentation shipped as ONNX, ``person-selfie-256.onnx``, on ONNX Runtime) when one of
+    ``output_types`` needs it (``hair``), else ``None``.
 
     Raises:
-        MethodError: mediapipe is not installed (one line saying what to install).
+        MethodError: the person model is missing or cannot load (one line).
     """
     from streamseg.effects import EFFECTS
 
@@ -129,14 +130,15 @@ def person_segmenter(output_types: Sequence[str], provider: str = "auto", thread
     if not need:
         return None
     from streamseg.errors import MethodError
-    from streamseg.optional import mediapipe_missing
+    from streamseg.paths import shipped_models_dir
+    from streamseg.segment import MethodOptions
+    from streamseg.segment.onnx_model import ModelSpec, OnnxSegmenter
 
-    reason = mediapipe_missing()
-    if reason:
-        raise MethodError(f"-T {need[0]} {reason}")
-    from streamseg.segment import MethodOptions, create
-
-    seg = create("mediapipe", MethodOptions(provider=provider, threads=threads, strict=True))
+    spec_path = shipped_models_dir() / "person-selfie-256.json"
+    try:
+        seg = OnnxSegmenter.from_spec(ModelSpec.load(spec_path), MethodOptions(provider=provider, threads=threads, strict=True))
+    except MethodError as exc:
+        raise MethodError(f"-T {need[0]} needs the person model: {exc}") from None
     seg.warmup()
 
     def person_of(image: np.ndarray) -> np.ndarray:

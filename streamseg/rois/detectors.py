@@ -1,8 +1,12 @@
-"""MediaPipe face detection and hands (models bundled in mediapipe 0.10.21), for labelling regions.
+"""Face detection and hands for labelling regions: MediaPipe's models on ONNX Runtime.
 
-Both run on RGB frames on the CPU; hands also gives 21 landmarks, handedness and (through
-:mod:`streamseg.rois.gestures`) a gesture. If mediapipe cannot load, :func:`load_detectors`
-warns once and returns ``None``: the ROI stage then labels every region ``skin``.
+:class:`OnnxDetectors` runs the face detector, palm detector and hand landmark model that
+mediapipe 0.10.21 bundles, converted to ONNX and shipped with streamseg
+(:mod:`streamseg.rois.blaze`), on CUDA when it works, else on the CPU; mediapipe is not needed.
+Hands also give 21 landmarks, handedness and (through :mod:`streamseg.rois.gestures`) a
+gesture. If the models cannot load, :func:`load_detectors` warns once and returns ``None``: the
+ROI stage then labels every region ``skin``. :class:`MediaPipeDetectors` runs the same models
+through ``mp.solutions`` where mediapipe is installed (the parity tests compare the two).
 """
 
 from __future__ import annotations
@@ -58,8 +62,88 @@ def suppress_duplicates(dets: list[Detection], max_iou: float = 0.5, max_inside:
     return kept
 
 
+def _face_detection(box: np.ndarray, score: float, width: int, height: int) -> Detection | None:
+    """A face box (pixels) clipped to the frame, or ``None`` when less than a pixel is left."""
+    box = np.clip(np.asarray(box, np.float64), 0, [width, height, width, height])
+    if box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
+        return Detection("face", box, float(score))
+    return None
+
+
+def _hand_detection(pts: np.ndarray, world: np.ndarray | None, hand: str | None, score: float, mirrored: bool,
+                    width: int, height: int) -> Detection:
+    """A hand from its landmarks in pixels; MediaPipe's handedness (for a mirrored view) swapped
+    unless the frames are mirrored, so ``left`` is the person's left hand."""
+    if hand is not None and not mirrored:
+        hand = {"left": "right", "right": "left"}.get(hand, hand)
+    gesture = classify_gesture(world if world is not None else pts, pts)
+    return Detection("hand", _hand_box(pts, width, height), score, pts, world, hand, gesture)
+
+
+class OnnxDetectors:
+    """Face detection and hand landmarks: MediaPipe's models on ONNX Runtime
+    (:mod:`streamseg.rois.blaze`). Same arguments and methods as :class:`MediaPipeDetectors`,
+    plus ``provider`` and ``threads`` (ONNX Runtime: ``auto`` = CUDA when it works)."""
+
+    def __init__(
+        self,
+        hands: bool = True,
+        faces: bool = True,
+        max_hands: int = 2,
+        min_confidence: float = 0.5,
+        mirrored: bool = False,
+        face_range: str = "short",
+        static: bool = False,
+        provider: str = "auto",
+        threads: int = 0,
+    ) -> None:
+        from streamseg.rois.blaze import FaceDetector, HandTracker
+
+        self.mirrored = mirrored
+        self._hands = (
+            HandTracker(max_hands=max_hands, min_detection=min_confidence, min_tracking=0.5, static=static,
+                        provider=provider, threads=threads)
+            if hands
+            else None
+        )
+        self._faces = FaceDetector(face_range, min_confidence, provider=provider, threads=threads) if faces else None
+
+    @property
+    def providers(self) -> list[str]:
+        """The ONNX Runtime providers the models run on."""
+        return [m.provider for m in (self._faces, self._hands) if m is not None]
+
+    def faces(self, rgb: np.ndarray) -> list[Detection]:
+        """Faces in an RGB uint8 (H, W, 3) frame; boxes in pixels."""
+        if self._faces is None:
+            return []
+        h, w = rgb.shape[:2]
+        out = [_face_detection(f.box, f.score, w, h) for f in self._faces.detect(rgb)]
+        return suppress_duplicates([d for d in out if d is not None])
+
+    def hands(self, rgb: np.ndarray) -> list[Detection]:
+        """Hands in an RGB uint8 (H, W, 3) frame: box, landmarks (pixels), world landmarks, handedness, gesture."""
+        if self._hands is None:
+            return []
+        h, w = rgb.shape[:2]
+        out = []
+        for hd in self._hands.process(rgb):
+            pts = hd.landmarks * [w, h, w]
+            out.append(_hand_detection(pts, hd.world, hd.handedness, hd.handedness_score, self.mirrored, w, h))
+        return suppress_duplicates(out)
+
+    def reset(self) -> None:
+        """Forget the tracked hands (new source or reconnect)."""
+        if self._hands is not None:
+            self._hands.reset()
+
+    def close(self) -> None:
+        """Release the sessions."""
+        self._hands = self._faces = None
+
+
 class MediaPipeDetectors:
-    """Face detection and hand landmarks from ``mp.solutions``.
+    """Face detection and hand landmarks from ``mp.solutions`` (the optional mediapipe package).
 
     Args:
         hands: create the hands solution (landmarks, handedness, gestures).
@@ -118,9 +202,9 @@ class MediaPipeDetectors:
         for d in res.detections or []:
             b = d.location_data.relative_bounding_box
             box = np.array([b.xmin * w, b.ymin * h, (b.xmin + b.width) * w, (b.ymin + b.height) * h], np.float64)
-            box = np.clip(box, 0, [w, h, w, h])
-            if box[2] - box[0] >= 1 and box[3] - box[1] >= 1:
-                out.append(Detection("face", box, float(d.score[0])))
+            det = _face_detection(box, float(d.score[0]), w, h)
+            if det is not None:
+                out.append(det)
         return suppress_duplicates(out)
 
     def hands(self, rgb: np.ndarray) -> list[Detection]:
@@ -141,10 +225,7 @@ class MediaPipeDetectors:
                 c = side.classification[0]
                 score = float(c.score)
                 hand = c.label.lower()
-                if not self.mirrored:
-                    hand = {"left": "right", "right": "left"}.get(hand, hand)
-            gesture = classify_gesture(wpts if wpts is not None else pts, pts)
-            out.append(Detection("hand", _hand_box(pts, w, h), score, pts, wpts, hand, gesture))
+            out.append(_hand_detection(pts, wpts, hand, score, self.mirrored, w, h))
         return suppress_duplicates(out)
 
     def reset(self) -> None:
@@ -161,21 +242,17 @@ class MediaPipeDetectors:
         self._hands = self._faces = None
 
 
-def load_detectors(hands: bool, faces: bool, **kwargs) -> MediaPipeDetectors | None:
-    """Create :class:`MediaPipeDetectors`, or warn once and return ``None`` when mediapipe cannot load."""
-    from streamseg.optional import mediapipe_missing
-
-    if mediapipe_missing():
-        log.warn(f"face/hand labels {mediapipe_missing()}; regions are labelled 'skin'")
-        return None
+def load_detectors(hands: bool, faces: bool, **kwargs) -> OnnxDetectors | None:
+    """Create :class:`OnnxDetectors`, or warn once and return ``None`` when the models cannot load."""
     try:
-        return MediaPipeDetectors(hands=hands, faces=faces, **kwargs)
+        return OnnxDetectors(hands=hands, faces=faces, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any failure means "no labels", not a crash
         what = "hand landmarks and face/hand labels" if hands else "face/hand labels"
-        log.warn(f"MediaPipe cannot load ({type(exc).__name__}: {exc}); no {what}, regions are labelled 'skin'")
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warn(f"the face/hand detectors cannot load ({reason}); no {what}, regions are labelled 'skin'")
         return None
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
-    """BGR uint8 (H, W, 3) -> contiguous RGB uint8 (H, W, 3) for MediaPipe."""
+    """BGR uint8 (H, W, 3) -> contiguous RGB uint8 (H, W, 3) for the detectors."""
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)

@@ -22,7 +22,7 @@ import numpy as np
 
 from streamseg.errors import ConfigError
 from streamseg.frames import FrameResult
-from streamseg.rois.detectors import Detection, MediaPipeDetectors, load_detectors, to_rgb
+from streamseg.rois.detectors import Detection, OnnxDetectors, load_detectors, to_rgb
 from streamseg.rois.labeller import BackgroundLabeller
 from streamseg.rois.message import build_message
 from streamseg.rois.regions import find_regions, pad_box
@@ -181,7 +181,7 @@ class RoiStage:
             label_hold_s=o.label_hold_s,
             gesture_votes=o.gesture_votes,
         )
-        self._detectors: MediaPipeDetectors | None = None
+        self._detectors: OnnxDetectors | None = None
         self._detectors_tried = False
         self._count = 0
         self._last_t: float | None = None
@@ -194,8 +194,8 @@ class RoiStage:
         self.last_parts: dict[str, float] = {}
 
     @property
-    def detectors(self) -> MediaPipeDetectors | None:
-        """The MediaPipe detectors (loaded on first use; ``None`` when disabled or unavailable)."""
+    def detectors(self) -> OnnxDetectors | None:
+        """The face/hand detectors (loaded on first use; ``None`` when disabled or unavailable)."""
         if not self._detectors_tried and (self.options.labels or self.options.hands):
             self._detectors_tried = True
             o = self.options

@@ -15,14 +15,14 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from streamseg.errors import OutputError
 from streamseg.frames import FrameResult
 from streamseg.effects.registry import EFFECTS
-from streamseg.sinks.output_path import commit, partial_path, prepare_output
+from streamseg.sinks.output_path import commit, discard, partial_path, prepare_output
 
 #: what ``streamseg image`` writes: the output types of :mod:`streamseg.effects` plus ``prob``
 #: (8-bit probability); ``alpha`` is written as an RGBA PNG
@@ -38,6 +38,41 @@ def image_picture(result: FrameResult, output_type: str) -> np.ndarray:
     if output_type == "mask":
         return result.mask.astype(np.uint8) * 255
     return result.picture(output_type)
+
+
+def encode_picture(result: FrameResult, output_type: str) -> bytes:
+    """The PNG file of :func:`image_picture` (what ``streamseg image`` writes, byte for byte).
+
+    Raises:
+        OutputError: the picture cannot be encoded.
+    """
+    import cv2
+
+    ok, buf = cv2.imencode(".png", image_picture(result, output_type))
+    if not ok:
+        raise OutputError(f"cannot encode the {output_type} picture as PNG")
+    return buf.tobytes()
+
+
+def write_image_outputs(result: FrameResult, outputs: Mapping[str, Path], source: Path, overwrite: bool = False) -> int:
+    """Write the PNG of each output type of ``result`` to its path (output type -> path), each
+    under a temporary name renamed when complete; returns how many files were written.
+
+    Raises:
+        OutputError: a file exists (without ``overwrite``), is the input, or cannot be written.
+    """
+    written = 0
+    for t, path in outputs.items():
+        out = prepare_output(Path(path), overwrite=overwrite, inputs=(Path(source),))
+        tmp = partial_path(out)
+        try:
+            tmp.write_bytes(encode_picture(result, t))
+        except (OSError, OutputError) as exc:
+            discard(tmp)
+            raise OutputError(f"cannot write {out}: {getattr(exc, 'strerror', None) or exc}") from None
+        commit(tmp, out)
+        written += 1
+    return written
 
 
 class ImageFileSink:
@@ -73,16 +108,9 @@ class ImageFileSink:
         Raises:
             OutputError: a file exists (without ``overwrite``) or cannot be written.
         """
-        import cv2
-
         folder = self.folder if self.folder is not None else source.parent
         for t in self.output_types:
-            out = prepare_output(folder / f"{source.stem}_{t}.png", overwrite=self.overwrite, inputs=(source,))
-            tmp = partial_path(out)
-            if not cv2.imwrite(str(tmp), image_picture(result, t)):
-                raise OutputError(f"cannot write {out}")
-            commit(tmp, out)
-            self.written += 1
+            self.written += write_image_outputs(result, {t: folder / f"{source.stem}_{t}.png"}, source, self.overwrite)
 
     def close(self) -> None:
         """Nothing is held open."""

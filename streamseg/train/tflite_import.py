@@ -126,6 +126,23 @@ def _options(kind: str, op) -> dict:
     if kind == "RESIZE_BILINEAR":
         o = load(tflite.ResizeBilinearOptions)
         return dict(align_corners=bool(o.AlignCorners()), half_pixel=bool(o.HalfPixelCenters()))
+    if kind == "RESHAPE":
+        if table is None:
+            return {}
+        o = load(tflite.ReshapeOptions)
+        return dict(new_shape=o.NewShapeAsNumpy().tolist() if o.NewShapeLength() else None)
+    if kind == "CONCATENATION":
+        o = load(tflite.ConcatenationOptions)
+        return dict(axis=o.Axis(), act=o.FusedActivationFunction())
+    if kind == "MEAN":
+        o = load(tflite.ReducerOptions)
+        return dict(keep_dims=bool(o.KeepDims()))
+    if kind == "FULLY_CONNECTED":
+        o = load(tflite.FullyConnectedOptions)
+        return dict(act=o.FusedActivationFunction(), keep_num_dims=bool(o.KeepNumDims()))
+    if kind == "DEPTH_TO_SPACE":
+        o = load(tflite.DepthToSpaceOptions)
+        return dict(block=o.BlockSize())
     if kind == "CUSTOM:Convolution2DTransposeBias":
         # custom_initial_data is a raw TfLiteTransposeConvParams: {padding, stride_w, stride_h}
         raw = op.CustomOptionsAsNumpy().tobytes()
@@ -138,6 +155,8 @@ _SUPPORTED = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL", "RELU",
     "RELU6", "HARD_SWISH", "LOGISTIC", "RESIZE_BILINEAR", "PAD", "DEQUANTIZE",
     "CUSTOM:Convolution2DTransposeBias",
+    # the face, palm and hand-landmark detectors (parse_graph / TfliteMultiGraph)
+    "RESHAPE", "CONCATENATION", "MEAN", "FULLY_CONNECTED", "PRELU", "DEPTH_TO_SPACE",
 }
 
 
@@ -309,6 +328,10 @@ class TfliteGraph(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(N, 3, H, W)`` RGB in [0, 1] -> the kept output in NCHW (a logit for segmentation)."""
+        return self._run(x)[self.output_index]
+
+    def _run(self, x: torch.Tensor) -> dict[int, torch.Tensor]:
+        """Every op on ``x``; returns tensor index -> value (4-D ones NCHW, others in TFLite layout)."""
         env: dict[int, torch.Tensor] = {self.input_index: x}
 
         def arg(t: int) -> torch.Tensor:
@@ -376,10 +399,41 @@ class TfliteGraph(nn.Module):
             elif op.kind == "PAD":
                 p = self.ints[ins[1]]  # NHWC pairs: [n0, n1, h0, h1, w0, w1, c0, c1]
                 y = F.pad(arg(ins[0]), (p[4], p[5], p[2], p[3], p[6], p[7]))
+            elif op.kind == "RESHAPE":
+                h = _nhwc(arg(ins[0]))
+                shape = o.get("new_shape") or self.ints[ins[1]]
+                y = h.reshape(h.shape[0], *shape[1:])  # the batch stays dynamic
+                y = y.permute(0, 3, 1, 2) if y.dim() == 4 else y
+            elif op.kind == "CONCATENATION":
+                parts = [arg(t) for t in ins]
+                axis = o["axis"] % parts[0].dim()
+                y = _activation(torch.cat(parts, dim=_nchw_axis(axis, parts[0].dim())), o["act"])
+            elif op.kind == "MEAN":
+                h = arg(ins[0])
+                axes = [_nchw_axis(a % h.dim(), h.dim()) for a in self.ints[ins[1]]]
+                y = h.mean(dim=axes, keepdim=o["keep_dims"])
+            elif op.kind == "FULLY_CONNECTED":
+                h = _nhwc(arg(ins[0]))
+                h = h.reshape(h.shape[0], -1) if h.dim() != 2 else h
+                b = self._w(ins[2]) if len(ins) > 2 and ins[2] >= 0 else None
+                y = _activation(F.linear(h, self._w(ins[1]), b), o["act"])
+            elif op.kind == "PRELU":
+                h, alpha = arg(ins[0]), self._w(ins[1])
+                if h.dim() == 4 and alpha.numel() == h.shape[1]:
+                    y = F.prelu(h, alpha.reshape(-1))
+                else:
+                    a = alpha.permute(0, 3, 1, 2) if alpha.dim() == 4 else alpha
+                    y = F.relu(h) - a * F.relu(-h)
+            elif op.kind == "DEPTH_TO_SPACE":
+                h, b = arg(ins[0]), o["block"]
+                n, c, hh, ww = h.shape
+                # TF's order is depth-column-row (ONNX "DCR"): channel (i * b + j) * C' + c
+                y = h.reshape(n, b, b, c // (b * b), hh, ww).permute(0, 3, 4, 1, 5, 2)
+                y = y.reshape(n, c // (b * b), hh * b, ww * b)
             else:  # pragma: no cover - parse() refuses unknown ops
                 raise TfliteImportError(op.kind)
             env[op.output] = y
-        return env[self.output_index]
+        return env
 
 
 class SegmentationLogit(nn.Module):
@@ -408,3 +462,128 @@ class SegmentationLogit(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.graph(x)
+
+
+# --------------------------------------------------------------------------- graphs with several outputs
+
+def _nhwc(x: torch.Tensor) -> torch.Tensor:
+    """A 4-D NCHW tensor in TFLite's NHWC order (before a reshape or a dense layer); others as they are."""
+    return x.permute(0, 2, 3, 1) if x.dim() == 4 else x
+
+
+def _nchw_axis(axis: int, rank: int) -> int:
+    """A TFLite (NHWC) axis of a rank-``rank`` tensor as the axis of the tensor held here."""
+    return (0, 2, 3, 1)[axis] if rank == 4 else axis
+
+
+def _index_vector(dm, which: str) -> np.ndarray:
+    """``ArraySegments`` / ``ArrayIndices`` of a TFLite ``DimensionMetadata`` as an int array."""
+    import tflite
+
+    kind = getattr(dm, which + "Type")()
+    table = getattr(dm, which)()
+    cls = {1: tflite.Int32Vector, 2: tflite.Uint16Vector, 3: tflite.Uint8Vector}.get(kind)
+    if cls is None or table is None:
+        raise TfliteImportError(f"unsupported sparse index vector type {kind}")
+    v = cls()
+    v.Init(table.Bytes, table.Pos)
+    return v.ValuesAsNumpy().astype(np.int64)
+
+
+def _densify(sparsity, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A sparse TFLite constant (dense and CSR dimensions, no blocks) -> dense array of ``shape``."""
+    order = sparsity.TraversalOrderAsNumpy().tolist() if sparsity.TraversalOrderLength() else list(range(len(shape)))
+    if sparsity.BlockMapLength() or order != list(range(len(shape))):
+        raise TfliteImportError("block-sparse or reordered sparse tensors are not supported")
+    dims = [sparsity.DimMetadata(i) for i in range(sparsity.DimMetadataLength())]
+    if len(dims) != len(shape):
+        raise TfliteImportError("sparse tensor metadata does not match its shape")
+    # walk the dimensions: a dense one multiplies the positions, a CSR one picks its stored indices
+    pos = np.zeros(1, np.int64)  # position in the compressed structure, per partial index
+    flat = np.zeros(1, np.int64)  # flat dense index so far
+    for level, dm in enumerate(dims):
+        if dm.Format() == 0:  # DENSE
+            n = dm.DenseSize()
+            pos = (pos[:, None] * n + np.arange(n)).reshape(-1)
+            flat = (flat[:, None] * shape[level] + np.arange(n)).reshape(-1)
+        else:  # SPARSE_CSR
+            seg, idx = _index_vector(dm, "ArraySegments"), _index_vector(dm, "ArrayIndices")
+            counts = seg[pos + 1] - seg[pos]
+            starts = np.repeat(seg[pos], counts)
+            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            pos = starts + within
+            flat = np.repeat(flat, counts) * shape[level] + idx[pos]
+    if len(flat) != values.size:
+        raise TfliteImportError(f"sparse tensor has {values.size} values for {len(flat)} positions")
+    dense = np.zeros(int(np.prod(shape)), values.dtype)
+    dense[flat] = values.reshape(-1)
+    return dense.reshape(shape)
+
+
+def parse_graph(path: str | Path) -> tuple[list[Op], dict[int, np.ndarray], int, list[int], dict[int, tuple]]:
+    """Parse a ``.tflite`` file keeping every output (MediaPipe's detectors: boxes and scores;
+    landmarks, presence and handedness), sparse constants densified (``DENSIFY``).
+
+    Returns:
+        ``(ops, constants, input_index, output_indices, shapes)``, as :func:`parse` with the
+        graph's outputs in their order.
+    """
+    import tflite
+
+    buf = Path(path).read_bytes()
+    model = tflite.Model.GetRootAsModel(buf, 0)
+    g = model.Subgraphs(0)
+    shapes: dict[int, tuple] = {}
+    consts: dict[int, np.ndarray] = {}
+    for t in range(g.TensorsLength()):
+        tensor = g.Tensors(t)
+        shapes[t] = tuple(tensor.ShapeAsNumpy().tolist()) if tensor.ShapeLength() else ()
+        data = model.Buffers(tensor.Buffer()).DataAsNumpy() if tensor.Buffer() else 0
+        if isinstance(data, np.ndarray) and data.size:
+            dtype = {_FLOAT32: np.float32, _FLOAT16: np.float16, _INT32: np.int32}.get(tensor.Type())
+            if dtype is None:
+                raise TfliteImportError(f"tensor {t} has unsupported type {tensor.Type()}")
+            values = data.view(dtype)
+            if tensor.Sparsity() is not None:
+                values = _densify(tensor.Sparsity(), values, shapes[t])
+            consts[t] = values.reshape(shapes[t]).astype(np.float32 if dtype != np.int32 else np.int32)
+    outputs = [g.Outputs(i) for i in range(g.OutputsLength())]
+    names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+    ops: list[Op] = []
+    for i in range(g.OperatorsLength()):
+        op = g.Operators(i)
+        kind = _op_name(model, op, names)
+        ins = [op.Inputs(j) for j in range(op.InputsLength())]
+        if kind in ("DEQUANTIZE", "DENSIFY"):
+            consts[op.Outputs(0)] = consts[ins[0]]
+            continue
+        ops.append(Op(kind, ins, op.Outputs(0), _options(kind, op) if kind in _SUPPORTED else {}))
+    unknown = sorted({o.kind for o in ops} - _SUPPORTED)
+    if unknown:
+        raise TfliteImportError(f"unsupported TFLite ops: {', '.join(unknown)}")
+    return ops, consts, g.Inputs(0), outputs, shapes
+
+
+class TfliteMultiGraph(TfliteGraph):
+    """A parsed TFLite graph returning every output, as a tuple in the file's order.
+
+    4-D outputs come back NCHW, the others (the detectors' ``(N, anchors, values)`` boxes and
+    scores, the landmark model's ``(N, 63)`` vectors) in TFLite's layout.
+    """
+
+    def __init__(self, ops: list[Op], consts: dict[int, np.ndarray], input_index: int,
+                 output_indices: list[int], shapes: dict[int, tuple]) -> None:
+        super().__init__(ops, consts, input_index, output_indices[0], shapes)
+        self.output_indices = list(output_indices)
+
+    @classmethod
+    def from_file(cls, path: str | Path, output_shape: tuple[int, ...] | None = None) -> "TfliteMultiGraph":
+        """Build from a ``.tflite`` file (see :func:`parse_graph`); ``output_shape`` must be ``None``."""
+        if output_shape is not None:
+            raise TfliteImportError("TfliteMultiGraph keeps every output; use TfliteGraph for one")
+        return cls(*parse_graph(path))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:  # type: ignore[override]
+        """``(N, 3, H, W)`` RGB -> every output of the graph."""
+        env = self._run(x)
+        return tuple(env[i] for i in self.output_indices)

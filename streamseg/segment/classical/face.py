@@ -1,7 +1,7 @@
 """``face``: a colour model seeded from the detected face, per frame.
 
-1. MediaPipe face detection (``mediapipe.solutions.face_detection``, the bundled full-range
-   model) finds the most confident face.
+1. MediaPipe's full-range face detector, shipped as ONNX and run on ONNX Runtime
+   (:class:`streamseg.rois.blaze.FaceDetector`), finds the most confident face.
 2. Inside its box, an inner region (cheeks, forehead, chin) minus discs around the eyes and
    the mouth keypoints gives the sample pixels; their (Cb, Cr) statistics are made robust by
    trimming (``trim`` of each channel's tails, then the ``trim`` farthest by Mahalanobis
@@ -54,17 +54,16 @@ class FaceBox:
 
 
 @lru_cache(maxsize=1)
-def _mediapipe_reason() -> str | None:
-    from streamseg.optional import mediapipe_missing
+def _detector_reason() -> str | None:
+    """``None`` when the face detector's model and ONNX Runtime are here, else why not."""
+    from streamseg.rois.blaze import FACE_MODELS, model_path
+    from streamseg.segment import providers
 
-    if mediapipe_missing():
-        return mediapipe_missing()
     try:
-        import mediapipe as mp
-
-        mp.solutions.face_detection.FaceDetection  # noqa: B018 - touch the bundled solution
-    except Exception as exc:  # noqa: BLE001 - any import problem means "cannot run here"
-        return f"mediapipe face detection cannot load ({type(exc).__name__}: {exc})"
+        providers.import_onnxruntime()
+        model_path(FACE_MODELS["full"][0])
+    except MethodError as exc:
+        return str(exc)
     return None
 
 
@@ -123,26 +122,28 @@ class FaceSeeded(Segmenter):
     """Per-frame CbCr ellipse from the robust colour statistics of the detected face."""
 
     name = "face"
-    description = "face-seeded colour model (MediaPipe face detection + per-frame CbCr ellipse, numba)"
+    description = "face-seeded colour model (MediaPipe's face detector on ONNX Runtime + per-frame CbCr ellipse, numba)"
     kind = "classical"
 
     @classmethod
     def unavailable_reason(cls, options: MethodOptions | None = None) -> str | None:
-        return _mediapipe_reason()
+        return _detector_reason()
 
     def __init__(self, options: MethodOptions | None = None) -> None:
         self.options = options or MethodOptions()
-        reason = _mediapipe_reason()
+        reason = _detector_reason()
         if reason:
             raise MethodError(reason)
-        import mediapipe as mp
+        from streamseg.rois.blaze import FaceDetector
 
         self.fallback = EllipseDiag(self.options)
         self.params: ClassicalParams = self.fallback.params
         self.post = self.fallback.post
         self.backend = self.fallback.backend
         self.radius, self.trim = self.params.face_radius, self.params.face_trim
-        self._detector = mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5)
+        self._detector: FaceDetector | None = FaceDetector(
+            "full", 0.5, provider=self.options.provider, threads=self.options.threads
+        )
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
         self._missing = 0
         #: what the last frame used: "face", "carried" or "fallback"
@@ -157,16 +158,14 @@ class FaceSeeded(Segmenter):
         h, w = frame.shape[:2]
         if h < 8 or w < 8:
             return None
-        res = self._detector.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-        if not res.detections:
+        if self._detector is None:
+            raise MethodError("method 'face' was closed")
+        faces = self._detector.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        if not faces:
             return None
-        det = max(res.detections, key=lambda d: d.score[0])
-        bb = det.location_data.relative_bounding_box
-        kp = np.array([[k.x * w, k.y * h] for k in det.location_data.relative_keypoints], np.float64)
-        if len(kp) < 4:
-            return None
-        box = (bb.xmin * w, bb.ymin * h, (bb.xmin + bb.width) * w, (bb.ymin + bb.height) * h)
-        return FaceBox(box, kp, float(det.score[0]))
+        best = max(faces, key=lambda f: f.score)
+        box = tuple(float(v) for v in best.box)
+        return FaceBox(box, np.asarray(best.keypoints, np.float64), best.score)  # type: ignore[arg-type]
 
     def face_stats(self, frame: np.ndarray, face: FaceBox) -> tuple[np.ndarray, np.ndarray] | None:
         """Robust (Cb, Cr) mean (2,) and covariance (2, 2) of the face's sample pixels."""
@@ -211,4 +210,4 @@ class FaceSeeded(Segmenter):
         self.last_source = "fallback"
 
     def close(self) -> None:
-        self._detector.close()
+        self._detector = None
