@@ -106,6 +106,7 @@ def test_gate_spares_a_confident_close_up_only() -> None:
     assert np.array_equal(apply_gate(close_up, nobody), close_up)
     unsure = np.full((50, 50), 0.8, np.float32)  # a beige wall a model half believes
     assert not apply_gate(unsure, nobody).any()
+    assert not apply_gate(close_up, nobody, closeup=False).any()  # a classical method's 0/1 map
     small = np.zeros((50, 50), np.float32)
     small[:5, :5] = 0.99  # sure but small: gated like anything else
     assert not apply_gate(small, nobody).any()
@@ -170,3 +171,46 @@ def test_gated_models_keep_rooms_empty_and_mark_the_face(method: str, quality: s
         assert mask[int(y0 * h):int(y1 * h), int(x0 * w):int(x1 * w)].mean() > 0.5
     finally:
         seg.close()
+
+
+# ------------------------------------------------------------------ one option everywhere
+
+
+def test_quality_reaches_the_session_from_the_api_and_a_config_file(tmp_path: Path) -> None:
+    import streamseg
+
+    seg = streamseg.new_session("ellipse", quality="balanced")
+    assert isinstance(seg, QualitySegmenter) and seg.gate is not None and not seg.tiles
+    assert not isinstance(streamseg.new_session("ellipse"), QualitySegmenter)  # fast adds nothing
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[method]\nquality = "best"\n')
+    from streamseg.pipeline.config import RunConfig
+
+    assert RunConfig.make(cfg).method_options().quality == "best"
+    assert RunConfig.make(cfg, quality="fast").quality == "fast"  # a flag wins over the file
+    cfg.write_text("[method]\nquality = 3\n")
+    with pytest.raises(ConfigError, match="quality"):
+        RunConfig.make(cfg)
+    with pytest.raises(ConfigError, match="quality"):
+        streamseg.new_session("ellipse", quality="ultra")
+
+
+def test_cli_quality_is_checked_before_anything_is_written(tmp_path: Path, cli) -> None:
+    img = tmp_path / "room.png"
+    cv2.imwrite(str(img), _room("door"))
+    code, out, err = cli("image", str(img), "-o", str(tmp_path / "out"), "--quality", "ultra")
+    assert code == 2 and "quality: must be fast, balanced or best" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+    code, out, err = cli("image", str(img), "-o", str(tmp_path / "out"), "-m", "ellipse", "--quality", "best")
+    assert code == 0, err
+    mask = cv2.imread(str(tmp_path / "out" / "room_mask.png"), cv2.IMREAD_GRAYSCALE)
+    assert mask is not None and (mask > 127).mean() < 0.01  # the gate keeps the beige door empty
+
+
+def test_eval_names_the_quality_in_its_rows(tmp_path: Path, cli) -> None:
+    from tests.test_eval_proxies import make
+
+    data = make(tmp_path / "d", n=4)
+    code, out, err = cli("eval", str(data), "--methods", "ycbcr", "--quality", "balanced")
+    assert code == 0, err
+    assert "ycbcr+balanced" in out

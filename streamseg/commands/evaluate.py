@@ -22,6 +22,7 @@ def command(
     size: Optional[int] = typer.Option(None, "--size", help="Model input size for ONNX models whose graph has a dynamic size."),
     threads: int = typer.Option(0, "--threads", help="Threads for ONNX Runtime and the numba kernels (0 = library default)."),
     tta: str = typer.Option("none", "--tta", help="Test-time augmentation of ONNX models: none or flip (frame and mirror image averaged); rows are named NAME+flip."),
+    quality: str = typer.Option("fast", "--quality", help="fast, balanced or best (see `streamseg image --help`); rows are named NAME+balanced / NAME+best."),
     mosaic: int = typer.Option(0, "--mosaic", help="Proxy for group photos: score N x N mosaics of consecutive images of a source (e.g. 3)."),
     skin_tone: str = typer.Option("", "--skin-tone", help="Proxy for other skin tones: shift the true skin pixels 'dark', 'darker' or 'light' in Lab."),
     wide: int = typer.Option(0, "--wide", help="Proxy for wide room shots: each subject pasted into a scene with nobody in it at 1/N of its side (e.g. 4)."),
@@ -50,11 +51,13 @@ def command(
         streamseg eval ../shared/data/skin --methods selfie-skin,dlmv --wide 4
 
         streamseg eval ../shared/data/skin --methods selfie-skin,dlmv --scenes
+
+        streamseg eval ../shared/data/skin --methods selfie-skin-hq --quality best --wide 4
     """
     from streamseg.evaluate.eval_run import run_eval
 
     run_eval(
         data, methods, split=split, threshold=threshold, report=report, examples=examples, worst=worst, sources=sources,
-        limit=limit, provider=provider, size=size, threads=threads, tta=tta, mosaic=mosaic, skin_tone=skin_tone,
+        limit=limit, provider=provider, size=size, threads=threads, tta=tta, quality=quality, mosaic=mosaic, skin_tone=skin_tone,
         wide=wide, scenes=scenes, scenes_dir=scenes_dir,
     )  # fmt: skip

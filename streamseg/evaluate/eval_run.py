@@ -18,6 +18,7 @@ from streamseg.evaluate.proxies import proxy_dataset, scene_rates
 from streamseg.evaluate.selection import select_methods
 from streamseg.segment import MethodOptions
 from streamseg.segment.base import check_tta
+from streamseg.segment.quality import check_quality
 
 
 def run_eval(
@@ -35,6 +36,7 @@ def run_eval(
     size: int | None = None,
     threads: int = 0,
     tta: str = "none",
+    quality: str = "fast",
     mosaic: int = 0,
     skin_tone: str = "",
     wide: int = 0,
@@ -43,7 +45,8 @@ def run_eval(
 ) -> EvalResult:
     """Score ``methods`` (``'all'`` or a comma-separated list) on ``data``; print the table.
 
-    ``tta`` (``flip``) runs every model on the image and its mirror image (rows ``NAME+flip``).
+    ``tta`` (``flip``) runs every model on the image and its mirror image (rows ``NAME+flip``);
+    ``quality`` (``balanced``, ``best``) what :mod:`streamseg.segment.quality` adds (rows ``NAME+best``).
     ``mosaic`` (N x N group-photo mosaics) and ``skin_tone`` (``dark``, ``darker``, ``light``)
     score a proxy of the dataset instead, and so do ``wide`` (subjects pasted into scenes at 1/N
     of their side) and ``scenes`` (the scenes alone: the share of pixels called skin, see
@@ -64,10 +67,11 @@ def run_eval(
     if size is not None and size < 1:
         raise ConfigError(f"--size must be a positive integer, got {size}")
     check_tta(tta)
+    check_quality(quality)
     ds = proxy_dataset(data, mosaic, skin_tone, wide, scenes, scenes_dir)  # a bad folder or proxy fails before any model is loaded
     if report is not None:
         reports.ensure_dir(report)  # ... and so does a report folder that cannot be written
-    sel = select_methods(methods, MethodOptions(provider=provider, threads=threads, size=size, tta=tta))
+    sel = select_methods(methods, MethodOptions(provider=provider, threads=threads, size=size, tta=tta, quality=quality))
     try:
         for name, why in sel.skipped.items():
             log.warn(f"skipping {name}: {why}")

@@ -42,19 +42,25 @@ def parse_names(spec: str) -> list[str]:
 
 
 def _create(name: str, opts: MethodOptions, fallback_size: int | None) -> Segmenter:
+    from streamseg.segment.quality import with_quality
+    from streamseg.segment.registry import quality_options
+
+    opts = quality_options(name, opts)
     try:
-        return create_exact(name, opts)
-    except MethodError:
+        seg = create_exact(name, opts)
+    except MethodError as first:
         if fallback_size is None or opts.size is not None:
             raise
         try:  # a model whose graph has a dynamic input size needs a size to start
-            return create_exact(name, replace(opts, size=fallback_size))
+            seg = create_exact(name, replace(opts, size=fallback_size))
         except MethodError:
-            pass
-        raise
+            raise first from None
+    return with_quality(seg, opts.quality, opts)
 
 
 def _label(name: str, opts: MethodOptions) -> str:
+    if opts.quality != "fast":
+        return f"{name}+{opts.quality}" + (f"+{opts.tta}" if opts.tta != "none" else "")
     return name if opts.tta == "none" else f"{name}+{opts.tta}"
 
 
@@ -63,7 +69,8 @@ def select_methods(spec: str, options: MethodOptions | None = None, fallback_siz
 
     With ``all``, methods that cannot run here are skipped with their reason. Named methods
     must exist and run: an unknown name or one that cannot run raises. With ``options.tta``
-    other than ``none`` a method is listed as ``name+flip`` (so a report says what was scored),
+    other than ``none`` a method is listed as ``name+flip`` and with ``options.quality`` other
+    than ``fast`` as ``name+balanced`` or ``name+best`` (so a report says what was scored),
     and ``all`` skips the methods it does not apply to. ``fallback_size`` is
     tried for a method that cannot start without a size (an ONNX graph with a dynamic input).
 

@@ -111,19 +111,21 @@ def gate_multiplier(person: np.ndarray, grow: float = 0.03) -> np.ndarray:
     return np.clip(2.0 * grown, 0.0, 1.0).astype(np.float32)
 
 
-def apply_gate(prob: np.ndarray, multiplier: np.ndarray, closeup_share: float = 0.2, closeup_conf: float = 0.95) -> np.ndarray:
+def apply_gate(prob: np.ndarray, multiplier: np.ndarray, closeup: bool = True, closeup_share: float = 0.2,
+               closeup_conf: float = 0.95) -> np.ndarray:
     """``prob * multiplier``, except on a confident close-up of skin, which is returned as it is.
 
-    A person model does not see a person in a belly, a back or a hand filling the frame; the skin
+    A person model does not see a person in a belly, a back or a hand filling the frame; a skin
     model is then sure of a large region (at least ``closeup_share`` of the pixels at >= 0.5, with
     a mean probability there of at least ``closeup_conf``), where its mistakes on walls and
-    furniture are neither that large nor that sure.
+    furniture are neither that large nor that sure. ``closeup=False`` gates every picture
+    (classical methods: their probabilities are 0 or 1, sure of everything).
 
     prob, multiplier: float32 (h, w) in [0, 1] of the same shape. Returns float32 (h, w).
     """
     skin = prob >= 0.5
     share = float(skin.mean())
-    if share >= closeup_share and float(prob[skin].mean()) >= closeup_conf:
+    if closeup and share >= closeup_share and float(prob[skin].mean()) >= closeup_conf:
         return prob
     return prob * multiplier
 
@@ -178,7 +180,8 @@ class QualitySegmenter(Segmenter):
     def _gated(self, probs: list[np.ndarray], frames: Sequence[np.ndarray]) -> list[np.ndarray]:
         if self.gate is None:
             return probs
-        return [apply_gate(p, _resize(g, *p.shape)) for p, g in zip(probs, self.gate.maps(frames))]
+        closeup = self.kind == "model"
+        return [apply_gate(p, _resize(g, *p.shape), closeup) for p, g in zip(probs, self.gate.maps(frames))]
 
     def _best(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
@@ -194,7 +197,7 @@ class QualitySegmenter(Segmenter):
         tiled = np.zeros((h, w), np.float32)
         for g, (y0, y1, x0, x1) in zip(gates[1:], boxes):
             np.maximum(tiled[y0:y1, x0:x1], _resize(g, y1 - y0, x1 - x0), out=tiled[y0:y1, x0:x1])
-        return apply_gate(fused, np.maximum(full, tiled))
+        return apply_gate(fused, np.maximum(full, tiled), self.kind == "model")
 
     def segment(self, frame: np.ndarray) -> np.ndarray:
         if self.tiles:

@@ -147,15 +147,26 @@ def create(name: str, options: MethodOptions | None = None) -> Segmenter:
     ``options.quality`` adds the mirror view (models), the person gate and tiles
     (:func:`~streamseg.segment.quality.with_quality`).
     """
-    from streamseg.segment.quality import PLANS, check_quality, with_quality
+    from streamseg.segment.quality import with_quality
 
-    options = options or MethodOptions()
+    options = quality_options(name, options or MethodOptions())
+    seg = _create(name, options)
+    return with_quality(seg, options.quality, options)
+
+
+def quality_options(name: str, options: MethodOptions) -> MethodOptions:
+    """``options`` with the mirror view (``tta="flip"``) that ``options.quality`` asks of a model.
+
+    Raises:
+        ConfigError: an unknown quality.
+    """
+    from streamseg.segment.quality import PLANS, check_quality
+
     plan = PLANS[check_quality(options.quality)]
     is_model = name not in BUILTIN or _load_class(BUILTIN[name]).kind == "model"
     if plan.flip and is_model and options.tta == "none":
-        options = replace(options, tta="flip")
-    seg = _create(name, options)
-    return with_quality(seg, options.quality, options)
+        return replace(options, tta="flip")
+    return options
 
 
 def _create(name: str, options: MethodOptions) -> Segmenter:
