@@ -19,17 +19,19 @@ from streamseg.evaluate.accuracy import evaluate
 from streamseg.evaluate.eval_run import scene_table
 from streamseg.evaluate.proxies import proxy_dataset
 from streamseg.segment.base import MethodOptions
-from streamseg.segment.quality import Plan, PersonGate, QualitySegmenter
+from streamseg.segment.quality import FaceFinder, Plan, PersonGate, QualitySegmenter
 from streamseg.segment.registry import create_exact
 
-#: (row name, mirror view, gate, tiles)
+#: (row name, parts)
 VARIANTS = [
     ("one pass", Plan(False, False, False)),
     ("+ person gate (fast)", Plan(False, True, False)),
     ("+ flip", Plan(True, False, False)),
     ("+ flip + gate (balanced)", Plan(True, True, False)),
     ("+ flip + tiles", Plan(True, False, True)),
-    ("+ flip + tiles + gate (best)", Plan(True, True, True)),
+    ("+ flip + tiles + gate", Plan(True, True, True)),
+    ("+ flip + tiles + face zoom", Plan(True, False, True, True)),
+    ("+ flip + tiles + face zoom + gate (best)", Plan(True, True, True, True)),
 ]
 
 PROXIES = {"val": {}, "mosaic3": {"mosaic": 3}, "dark": {"skin_tone": "dark"}, "wide4": {"wide": 4}, "scenes": {"scenes": True}}
@@ -41,7 +43,8 @@ def factory(model: str, plan: Plan, threads: int):
         seg = create_exact(model, opts)
         if not (plan.gate or plan.tiles):
             return seg
-        return QualitySegmenter(seg, plan, PersonGate(replace(opts, tta="none")) if plan.gate else None)
+        gate = PersonGate(replace(opts, tta="none")) if plan.gate else None
+        return QualitySegmenter(seg, plan, gate, FaceFinder(opts) if plan.zoom else None)
     return make
 
 

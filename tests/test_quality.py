@@ -12,7 +12,7 @@ import pytest
 from streamseg.errors import ConfigError
 from streamseg.segment.base import MethodOptions, Segmenter
 from streamseg.segment.quality import (
-    PLANS, Plan, QualitySegmenter, apply_gate, check_quality, fuse_tiles, gate_multiplier, tile_boxes,
+    PLANS, Plan, QualitySegmenter, apply_gate, check_quality, fuse_tiles, gate_multiplier, tile_boxes, zoom_boxes,
 )
 
 CLIP = Path(__file__).resolve().parents[1] / "examples" / "face_thumbsup_pixabay_720p.mp4"
@@ -85,6 +85,39 @@ def test_a_tile_result_lands_where_its_box_is() -> None:
     out[10:14, 20:24] = 0
     assert not out.any()
     assert seg.segment_native(frame).shape == (100, 200)  # the fused map is frame-size
+
+
+class OneFace:
+    """A face finder that always reports one face box (x0, y0, x1, y1)."""
+
+    def __init__(self, box: tuple[float, float, float, float]) -> None:
+        self.box = box
+
+    def boxes(self, frame, tiles=()):
+        return [self.box]
+
+
+class ZoomOnly(Probe):
+    """Marks every pixel of a 45x45 input (the zoom crop) as skin, nothing of any other."""
+
+    def segment(self, frame: np.ndarray) -> np.ndarray:
+        self.seen.append(frame.shape[:2])
+        return np.full(frame.shape[:2], float(frame.shape[:2] == (45, 45)), np.float32)
+
+
+def test_a_zoomed_face_crop_lands_where_its_box_is() -> None:
+    """The square 3x the face box is segmented in the same batch as the tiles and averaged into
+    the fused map exactly over its box."""
+    frame = np.zeros((90, 180, 3), np.uint8)
+    inner = ZoomOnly()
+    seg = QualitySegmenter(inner, Plan(flip=False, gate=False, tiles=True, zoom=True), None, OneFace((135, 35, 150, 50)))
+    out = seg.segment(frame)
+    assert inner.seen == [(90, 180)] + [(51, 103)] * 4 + [(45, 45)]  # frame, four tiles, the zoom
+    box = zoom_boxes([(135, 35, 150, 50)], 90, 180)
+    assert box == [(20, 65, 120, 165)]  # 45 px around the face's centre (142.5, 42.5)
+    expected = np.zeros((90, 180), np.float32)
+    expected[20:65, 120:165] = 0.5  # (fused 0 + zoom 1) / 2
+    assert np.array_equal(out, expected)
 
 
 def test_gate_multiplier_grows_the_person_and_drops_the_rest() -> None:

@@ -16,6 +16,10 @@ The parts:
 * **Tiles** (:func:`tile_boxes`, :func:`fuse_tiles`): 2 x 2 overlapping crops, each segmented at
   the model's full input size, so small faces get the resolution a close-up gets. A tile of a
   face is not a face, so the full view is always part of the fused mean.
+* **Face zoom** (:func:`zoom_boxes`, ``best``): MediaPipe's full-range face detector (shipped as
+  ONNX) looks at the picture and at each tile; a square three times each face's box is segmented
+  at the model's input size and averaged into the fused map there, and a found face counts as a
+  person for the gate. All the crops of a picture go through the model in one batch.
 
 Example:
     >>> tile_boxes(100, 200, side=0.6)
@@ -48,17 +52,19 @@ class Plan:
         flip: models also see the mirror image (the probabilities are averaged).
         gate: multiply by the person gate.
         tiles: fuse the full view with 2 x 2 overlapping tiles (models only).
+        zoom: fuse in crops around the faces a face detector finds (models only, with tiles).
     """
 
     flip: bool
     gate: bool
     tiles: bool
+    zoom: bool = False
 
 
 PLANS: dict[str, Plan] = {
     "fast": Plan(flip=False, gate=False, tiles=False),
     "balanced": Plan(flip=True, gate=True, tiles=False),
-    "best": Plan(flip=True, gate=True, tiles=True),
+    "best": Plan(flip=True, gate=True, tiles=True, zoom=True),
 }
 
 
@@ -97,6 +103,37 @@ def fuse_tiles(full: np.ndarray, tiles: Sequence[np.ndarray], boxes: Sequence[tu
         cnt[y0:y1, x0:x1] += 1.0
     tiled = np.divide(acc, cnt, out=full.copy(), where=cnt > 0)
     return 0.5 * (full + tiled)
+
+
+def zoom_boxes(faces: Sequence[Sequence[float]], h: int, w: int, scale: float = 3.0,
+               min_side: int = 8) -> list[tuple[int, int, int, int]]:
+    """Squares ``scale`` times each face box ``(x0, y0, x1, y1)`` (pixels), clipped to the picture,
+    as ``(y0, y1, x0, x1)``; boxes smaller than ``min_side`` and near-duplicates (IoU > 0.5 with a
+    box already kept) are dropped.
+
+    Example:
+        >>> zoom_boxes([(40, 40, 60, 60), (41, 41, 61, 61)], 100, 100)
+        [(20, 80, 20, 80)]
+    """
+    out: list[tuple[int, int, int, int]] = []
+    for x0, y0, x1, y1 in faces:
+        side = scale * max(x1 - x0, y1 - y0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        b = (max(0, round(cy - side / 2)), min(h, round(cy + side / 2)), max(0, round(cx - side / 2)), min(w, round(cx + side / 2)))
+        if min(b[1] - b[0], b[3] - b[2]) < min_side:
+            continue
+        if any(_iou(b, k) > 0.5 for k in out):
+            continue
+        out.append(b)
+    return out
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    iy = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    ix = max(0, min(a[3], b[3]) - max(a[2], b[2]))
+    inter = iy * ix
+    union = (a[1] - a[0]) * (a[3] - a[2]) + (b[1] - b[0]) * (b[3] - b[2]) - inter
+    return inter / union if union else 0.0
 
 
 def gate_multiplier(person: np.ndarray, grow: float = 0.03) -> np.ndarray:
@@ -158,6 +195,26 @@ class PersonGate:
         self.model.close()
 
 
+class FaceFinder:
+    """MediaPipe's full-range face detector (shipped as ONNX): face boxes of a picture and its tiles."""
+
+    def __init__(self, options: MethodOptions | None = None) -> None:
+        from streamseg.rois.blaze import FaceDetector
+
+        opts = options or MethodOptions()
+        self.detector = FaceDetector("full", provider=opts.provider, threads=opts.threads)
+
+    def boxes(self, frame: np.ndarray, tiles: Sequence[tuple[int, int, int, int]] = ()) -> list[tuple[float, float, float, float]]:
+        """Face boxes ``(x0, y0, x1, y1)`` in the pixels of BGR ``frame``, found in it and in each tile."""
+        rgb = np.ascontiguousarray(frame[..., ::-1])
+        found = [tuple(f.box) for f in self.detector.detect(rgb)]
+        for y0, y1, x0, x1 in tiles:
+            for f in self.detector.detect(rgb[y0:y1, x0:x1]):
+                bx0, by0, bx1, by1 = f.box
+                found.append((bx0 + x0, by0 + y0, bx1 + x0, by1 + y0))
+        return found
+
+
 class QualitySegmenter(Segmenter):
     """A skin segmenter run with a quality :class:`Plan` (the mirror view is the inner model's own).
 
@@ -165,8 +222,8 @@ class QualitySegmenter(Segmenter):
     map is the frame-size fused map.
     """
 
-    def __init__(self, inner: Segmenter, plan: Plan, gate: PersonGate | None) -> None:
-        self.inner, self.plan, self.gate = inner, plan, gate
+    def __init__(self, inner: Segmenter, plan: Plan, gate: PersonGate | None, faces: FaceFinder | None = None) -> None:
+        self.inner, self.plan, self.gate, self.faces = inner, plan, gate, faces
         self.name = inner.name
         self.description = inner.description
         self.kind = inner.kind
@@ -186,9 +243,12 @@ class QualitySegmenter(Segmenter):
     def _best(self, frame: np.ndarray) -> np.ndarray:
         h, w = frame.shape[:2]
         boxes = tile_boxes(h, w)
-        crops = [frame[y0:y1, x0:x1] for y0, y1, x0, x1 in boxes]
+        zooms = zoom_boxes(self.faces.boxes(frame, boxes), h, w) if self.faces is not None else []
+        crops = [frame[y0:y1, x0:x1] for y0, y1, x0, x1 in boxes + zooms]
         maps = self.inner.segment_batch([frame, *crops])
-        fused = fuse_tiles(maps[0], maps[1:], boxes)
+        fused = fuse_tiles(maps[0], maps[1:1 + len(boxes)], boxes)
+        for z, (y0, y1, x0, x1) in zip(maps[1 + len(boxes):], zooms):
+            fused[y0:y1, x0:x1] = 0.5 * (fused[y0:y1, x0:x1] + z)
         if self.gate is None:
             return fused
         # the gate of the full view, and of each tile where it sees a small person the full view misses
@@ -197,6 +257,8 @@ class QualitySegmenter(Segmenter):
         tiled = np.zeros((h, w), np.float32)
         for g, (y0, y1, x0, x1) in zip(gates[1:], boxes):
             np.maximum(tiled[y0:y1, x0:x1], _resize(g, y1 - y0, x1 - x0), out=tiled[y0:y1, x0:x1])
+        for y0, y1, x0, x1 in zooms:  # a face the detector found is a person, however small
+            tiled[y0:y1, x0:x1] = 1.0
         return apply_gate(fused, np.maximum(full, tiled), self.kind == "model")
 
     def segment(self, frame: np.ndarray) -> np.ndarray:
@@ -231,6 +293,7 @@ class QualitySegmenter(Segmenter):
         self.inner.close()
         if self.gate is not None:
             self.gate.close()
+        self.faces = None
 
     def __getattr__(self, name: str):
         # the pipeline reads model details (input size, batch limits) through the segmenter
@@ -246,7 +309,9 @@ def with_quality(seg: Segmenter, quality: str, options: MethodOptions | None = N
     the model as ``tta="flip"``.
     """
     plan = PLANS[check_quality(quality)]
-    if not (plan.gate or plan.tiles and seg.kind == "model"):
+    model = seg.kind == "model"
+    if not (plan.gate or plan.tiles and model):
         return seg
     gate = PersonGate(options) if plan.gate else None
-    return QualitySegmenter(seg, plan, gate)
+    faces = FaceFinder(options) if plan.zoom and plan.tiles and model else None
+    return QualitySegmenter(seg, plan, gate, faces)
