@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fresh machine -> environment (dev + train + ray + virtualcam extras) -> the whole test suite.
+# Fresh machine -> environment (dev + train + ray + virtualcam + serve extras) -> the whole test suite.
 # Optional system tools (Xvfb/xdotool for the window test, Chromium for the ROI page test) are
 # installed system-wide with apt-get when it is available and we are root (the script says so
 # first; STREAMSEG_NO_APT=1 skips it); their tests are skipped without them.
@@ -10,5 +10,5 @@ if [ -z "${STREAMSEG_NO_APT:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/
   (timeout 600 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq xvfb xdotool chromium >/dev/null) \
     || echo "note: optional test tools (xvfb, xdotool, chromium) not installed; their tests will be skipped"
 fi
-bash scripts/env.sh dev,train,ray,virtualcam
+bash scripts/env.sh dev,train,ray,virtualcam,serve
 exec .venv/bin/python -m pytest "$@"

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "batch": "batch",
     "webcam": "webcam",
     "image": "image",
+    "serve": "serve",
     "methods": "methods",
     "fit": "fit",
     "train": "train",
