@@ -70,7 +70,9 @@ def segment(image: np.ndarray | PathLike, method: Any = None, provider: str = "a
         float32 (H, W) in [0, 1].
 
     Raises:
-        InputError: the file cannot be read. ValueError: the array is not BGR uint8 (H, W, 3).
+        InputError: the file cannot be read, or (:class:`~streamseg.errors.FrameError`, also a
+        ``ValueError``) the array is not BGR uint8 (H, W, 3) with H, W >= 1.
+        ConfigError, MethodError: as for :func:`new_session`.
     """
     if isinstance(image, (str, Path)):
         from streamseg.capture.image import read_image
@@ -283,7 +285,9 @@ def process_live(
             ``status_interval`` seconds.
         width, height, fps, mjpg: what to ask the camera for. reconnect, timeout: stream handling.
         loop: a video file as source plays once at its own rate; ``loop=True`` starts it again at the end.
-        max_frames, duration: when to stop (else at the end of the source, Ctrl-C or SIGTERM).
+        max_frames, duration: when to stop (else at the end of the source, Ctrl-C or SIGTERM);
+            ``max_frames`` is at least 1 and ``duration`` above 0 (``max_frames=0`` is refused,
+            as ``--max-frames 0`` is, rather than read as "no frames" or "no limit").
         **options: ``provider``, ``threads``, ``size``, ``tta``, ``strict``, ``params``.
 
     Returns:
@@ -303,6 +307,10 @@ def process_live(
     out.check_alert(alert_above)
     if status_interval <= 0:
         raise ConfigError(f"--status-interval must be > 0 seconds, got {status_interval}")
+    if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1):
+        raise ConfigError(f"max_frames: must be an integer of at least 1 (None: no limit), got {max_frames!r}")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration > 0):
+        raise ConfigError(f"duration: must be a number of seconds above 0 (None: no limit), got {duration!r}")
     if virtual_cam:
         from streamseg.sinks.virtual_cam import _import_pyvirtualcam
 

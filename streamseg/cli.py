@@ -138,8 +138,27 @@ def _check_flag_values(argv: list[str], flags: set[str]) -> None:
             raise ConfigError(f"{flag} is a switch and takes no value: write {flag} alone, not {flag} {value}")
 
 
+def _reopen_closed_streams() -> None:
+    """A run started with stdin, stdout or stderr closed gets ``os.devnull`` on that file
+    descriptor, so no file the run opens takes it (library log lines and our messages would be
+    written into it). With stderr closed the messages go nowhere and the exit code alone says
+    what happened; with stdout closed ``sys.stdout`` stays ``None``, so what must write there
+    (``--rois jsonl:-``) refuses with an error on stderr."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the life of the process
+
+
 def main() -> None:
     """Console-script entry point."""
+    _reopen_closed_streams()
     debug = bool(os.environ.get("STREAMSEG_DEBUG"))
     verbose = debug or bool(os.environ.get("STREAMSEG_VERBOSE")) or "--verbose" in sys.argv[1:]
     if "--verbose" in sys.argv[1:]:

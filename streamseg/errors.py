@@ -13,6 +13,11 @@ class InputError(StreamsegError):
     """The input (file, camera, stream, image) cannot be opened or decoded."""
 
 
+class FrameError(InputError, ValueError):
+    """A frame given to the Python API is not BGR uint8 (H, W, 3) with H and W at least 1 (a
+    ``ValueError`` too, for callers that catch that)."""
+
+
 class OutputError(StreamsegError):
     """The output cannot be written (permissions, disk full, already exists...)."""
 

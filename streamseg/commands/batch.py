@@ -23,6 +23,7 @@ from streamseg.commands.common import (
     ThreadsOpt,
     ThresholdOpt,
     TtaOpt,
+    given_or_none,
     with_options,
 )
 
@@ -42,7 +43,7 @@ def command(
     smooth: SmoothOpt = None,
     smooth_param: SmoothParamOpt = None,
     provider: ProviderOpt = "auto",
-    threads: Annotated[int, typer.Option("--threads", min=0, help="Inference threads per worker (0 = 1 each with the default --workers, else cores / workers).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", callback=given_or_none, help="Inference threads per worker (0 = 1 each with the default --workers, else cores / workers; at most the cores).")] = 0,
     size: SizeOpt = None,
     tta: TtaOpt = None,
     batch: BatchOpt = 1,

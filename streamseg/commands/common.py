@@ -12,6 +12,15 @@ import typer
 from streamseg.pipeline.config import DEFAULT_METHOD
 from streamseg.smooth.config import default_smoothing
 
+
+def given_or_none(ctx: typer.Context, param: typer.CallbackParam, value: Any) -> Any:
+    """A run option left at its default reaches the API as ``None`` ("not given"), so a
+    ``--config`` file's value holds; a flag given on the command line wins. Its range is
+    checked with the config file's, by :func:`streamseg.pipeline.config.check_value`."""
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    return None if source is not None and source.name == "DEFAULT" else value
+
+
 MethodOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -20,9 +29,17 @@ MethodOpt = Annotated[
         "A method you name that cannot run is an error (see --fallback); the default falls back to ellipse-diag with a warning.",
     ),
 ]
-ProviderOpt = Annotated[str, typer.Option("--provider", help="ONNX Runtime provider: auto, cuda, cuda:N, tensorrt, coreml (macOS), dml or dml:N (Windows DirectML), or cpu.")]
-ThreadsOpt = Annotated[int, typer.Option("--threads", min=0, help="Inference threads (0 = library default).")]
-SizeOpt = Annotated[Optional[int], typer.Option("--size", min=16, help="Model input size for models with a dynamic size.")]
+ProviderOpt = Annotated[
+    str,
+    typer.Option(
+        "--provider", callback=given_or_none,
+        help="ONNX Runtime provider: auto, cuda, cuda:N, tensorrt, coreml (macOS), dml or dml:N (Windows DirectML), or cpu.",
+    ),
+]
+ThreadsOpt = Annotated[
+    int, typer.Option("--threads", callback=given_or_none, help="Inference threads: 0 = library default, at most the cores of this machine.")
+]
+SizeOpt = Annotated[Optional[int], typer.Option("--size", help="Model input size for models with a dynamic size (at least 16).")]
 TtaOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -37,7 +54,7 @@ StrictOpt = Annotated[
 FallbackOpt = Annotated[
     bool, typer.Option("--fallback", help="If the method you named cannot run, warn and continue with ellipse-diag.")
 ]
-ThresholdOpt = Annotated[float, typer.Option("--threshold", "-t", min=0.0, max=1.0, help="Skin probability threshold.")]
+ThresholdOpt = Annotated[float, typer.Option("--threshold", "-t", callback=given_or_none, help="Skin probability threshold, 0..1.")]
 SmoothOpt = Annotated[
     Optional[str],
     typer.Option(
@@ -103,7 +120,7 @@ PresetOpt = Annotated[
     Optional[str],
     typer.Option("--preset", help="x264 speed preset (default: ultrafast for mask videos, veryfast for the others; docs/speed.md).", show_default=False),
 ]
-BatchOpt = Annotated[int, typer.Option("--batch", min=1, max=64, help="Frames per inference (models with a dynamic batch).")]
+BatchOpt = Annotated[int, typer.Option("--batch", callback=given_or_none, help="Frames per inference (models with a dynamic batch), 1..64.")]
 
 #: option groups for :func:`with_options`: parameter name -> (annotated type, default)
 EFFECT_OPTIONS: dict[str, tuple[Any, Any]] = {

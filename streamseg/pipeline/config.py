@@ -19,10 +19,17 @@ Example:
     Traceback (most recent call last):
     ...
     streamseg.errors.ConfigError: [method] threads: must be an integer, got 'two'
+    >>> check_value("threshold", 7, "run.toml [output]")
+    Traceback (most recent call last):
+    ...
+    streamseg.errors.ConfigError: run.toml [output] threshold: must be a number in [0, 1], got 7
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -49,6 +56,86 @@ METHOD_KEYS: dict[str, Any] = {
 OUTPUT_KEYS: dict[str, Any] = {"threshold": (int, float)}
 TABLES: dict[str, dict[str, Any] | None] = {"method": METHOD_KEYS, "output": OUTPUT_KEYS, "smooth": None, "rois": None}
 _OPTION_FIELDS = ("name", "provider", "threads", "size", "batch", "strict", "fallback", "params", "tta")
+#: the options :func:`check_value` checks, in a config file, on the command line and in the API
+CHECKED_OPTIONS = ("threshold", "provider", "threads", "size", "batch", "tta", "strict", "fallback")
+#: the most frames per inference (``--batch``)
+MAX_BATCH = 64
+#: the smallest model input size (``--size``)
+MIN_SIZE = 16
+
+
+def max_threads() -> int:
+    """The most inference threads a run may ask for: the logical cores of this machine
+    (``os.cpu_count()``). More threads than cores only fight over them, and a run of
+    hundreds of threads stops answering Ctrl-C."""
+    return max(1, os.cpu_count() or 1)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_value(key: str, value: Any, where: str = "") -> Any:
+    """The one check of a run option's type and range, the same for a config file's value, a
+    command-line flag and a Python API argument: ``threshold`` (a finite number in [0, 1]),
+    ``provider`` (:data:`streamseg.segment.providers.CHOICES`, ``cuda:N``, ``dml:N``),
+    ``threads`` (0 = the library's default, at most :func:`max_threads`), ``size``
+    (``None`` or at least :data:`MIN_SIZE`), ``batch`` (1 to :data:`MAX_BATCH`), ``tta``
+    (a string, checked against the method later), ``strict`` and ``fallback`` (booleans or
+    ``None``). Other keys pass unchecked.
+
+    Args:
+        key: the option's name. value: its value. where: what the message names before the
+            key, e.g. ``"run.toml [method]"`` (empty for options given directly).
+
+    Returns:
+        ``value``, unchanged.
+
+    Raises:
+        ConfigError: ``<where> <key>: must be ..., got <value>``.
+    """
+    name = f"{where} {key}".strip()
+
+    def bad(want: str) -> ConfigError:
+        return ConfigError(f"{name}: must be {want}, got {value!r}")
+
+    if key == "threshold":
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or not 0 <= value <= 1:
+            raise bad("a number in [0, 1]")
+    elif key == "threads":
+        top = max_threads()
+        if not _is_int(value) or not 0 <= value <= top:
+            raise bad(f"an integer from 0 (the library's default) to {top} (the cores of this machine)")
+    elif key == "batch":
+        if not _is_int(value) or not 1 <= value <= MAX_BATCH:
+            raise bad(f"an integer from 1 to {MAX_BATCH}")
+    elif key == "size":
+        if value is not None and (not _is_int(value) or value < MIN_SIZE):
+            raise bad(f"an integer of at least {MIN_SIZE}")
+    elif key == "provider":
+        from streamseg.segment.providers import CHOICES, parse_provider
+
+        try:
+            if not isinstance(value, str):
+                raise ConfigError("not a string")
+            parse_provider(value)
+        except ConfigError:
+            raise bad(f"one of {', '.join(CHOICES)} (or cuda:N, dml:N)") from None
+    elif key == "tta":
+        if not isinstance(value, str):
+            raise bad("a string (none or flip)")
+    elif key in ("strict", "fallback"):
+        if value is not None and not isinstance(value, bool):
+            raise bad("true or false")
+    return value
+
+
+def _check_options(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``table`` with every key of :data:`CHECKED_OPTIONS` in it checked by :func:`check_value`."""
+    for key in CHECKED_OPTIONS:
+        if key in table:
+            check_value(key, table[key], where)
+    return dict(table)
 
 
 def check_table(table: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -126,7 +213,8 @@ def load_run_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
             continue
         if not isinstance(data[key], dict):
             raise ConfigError(f"{path}: {key} must be a table ([{key}])")
-        out[key] = check_table(data[key], schema, f"{path} [{key}]") if schema is not None else dict(data[key])
+        where = f"{path} [{key}]"
+        out[key] = _check_options(check_table(data[key], schema, where), where) if schema is not None else dict(data[key])
     return out
 
 
@@ -185,7 +273,8 @@ class RunConfig:
             ConfigError: an unknown option, a bad file, or a value of the wrong type or range.
         """
         tables = load_run_config(config) if not isinstance(config, Mapping) else {
-            k: (check_table(v, TABLES[k], f"[{k}]") if TABLES.get(k) else dict(v)) for k, v in config.items() if k in TABLES
+            k: (_check_options(check_table(v, TABLES[k], f"[{k}]"), f"[{k}]") if TABLES.get(k) else dict(v))
+            for k, v in config.items() if k in TABLES
         }
         if isinstance(config, Mapping) and set(config) - set(TABLES):
             raise ConfigError(f"unknown table(s) {', '.join(sorted(set(config) - set(TABLES)))}; known: {', '.join(TABLES)}")
@@ -206,7 +295,7 @@ class RunConfig:
             raise ConfigError(f"unknown option(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
         for key, value in options.items():
             if value is not None:
-                setattr(cfg, key, value)
+                setattr(cfg, key, check_value(key, value))
         explicit = options.get("method") is not None or "name" in tables.get("method", {})
         if cfg.strict and cfg.fallback:
             raise ConfigError("--strict and --fallback contradict each other; give one")
@@ -226,17 +315,14 @@ class RunConfig:
         Raises:
             ConfigError: the first bad value, named.
         """
-        if not 0.0 <= float(self.threshold) <= 1.0:
-            raise ConfigError(f"threshold {self.threshold}: must be in [0, 1]")
-        if int(self.batch) < 1:
-            raise ConfigError(f"batch {self.batch}: must be at least 1")
+        for key in CHECKED_OPTIONS:  # a bad value is an error before anything loads
+            check_value(key, getattr(self, key))
+        if not isinstance(self.method, (str, Path)):
+            raise ConfigError(f"method: must be a method name or a path to an .onnx file, got {self.method!r}")
         check_method_name(str(self.method), fallback=not self.strict)
-        from streamseg.segment.providers import parse_provider
         from streamseg.segment.registry import check_tta_for
 
         check_tta_for(str(self.method), self.tta)
-
-        parse_provider(self.provider)  # a bad value is an error before anything loads
         if self.smooth is not None or self.smooth_params:
             build_smoother(self, kind="model")  # settings are checked whatever the default smoother
         if self.rois or self.hands or self.roi_options:

@@ -69,6 +69,8 @@ class JsonlSink:
             except OSError as exc:
                 raise OutputError(f"cannot write ROI file {target}: {exc.strerror or exc}") from exc
         else:
+            if sys.stdout is None or getattr(sys.stdout, "closed", False):
+                raise OutputError("cannot write the ROI stream to stdout (jsonl:-): stdout is closed; give jsonl:FILE instead")
             self._fh = sys.stdout
 
     def send(self, message: dict[str, Any], text: str) -> None:

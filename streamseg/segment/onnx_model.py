@@ -398,6 +398,7 @@ class OnnxSegmenter(Segmenter):
         self.description = spec.description  # type: ignore[misc]
         self.session: Any = None
         self._logits_seen = spec.output == "logits"
+        self._nonfinite_warned = False
         self._binding: Any = None
         self._bound_input: Any = None
         _check_file(spec.path, spec.name)
@@ -645,7 +646,9 @@ class OnnxSegmenter(Segmenter):
         """Raw output -> one float32 (H, W) probability in [0, 1] per frame, at each frame's ``(H, W)``.
 
         Takes ``output_channel``, applies a sigmoid for logits, clips, and resizes bilinearly.
-        A size of ``None`` keeps the model's own map size (:meth:`segment_native`). Every map
+        Values that are not finite (NaN, +-inf: a broken or overflowing model) become 0, no
+        skin, with one warning per segmenter. A size of ``None`` keeps the model's own map
+        size (:meth:`segment_native`). Every map
         returned is a new array (the inference output buffer is reused). With flip TTA ``raw``
         holds 2N maps (the inputs, then their mirror images) for N sizes.
 
@@ -659,6 +662,17 @@ class OnnxSegmenter(Segmenter):
             raise MethodError(f"model {self.name!r} returned {raw.shape[0]} maps for {n} frame(s)")
         maps = raw[:, self.spec.output_channel] if raw.ndim == 4 else raw
         maps = maps.astype(np.float32, copy=False)
+        bad = ~np.isfinite(maps)
+        if bad.any():
+            maps = np.where(bad, np.float32(0.0), maps)  # a new array: the output buffer is reused
+            if not self._nonfinite_warned:
+                self._nonfinite_warned = True
+                log.warn(
+                    f"model {self.name!r} output NaN or infinite values ({int(bad.sum())} of {bad.size} values in the first "
+                    "such output); they are read as no skin (0) for the rest of the run"
+                )
+        else:
+            bad = None
         if self.spec.output == "auto" and not self._logits_seen:
             lo, hi = float(maps.min()), float(maps.max())
             if lo < -1e-3 or hi > 1.0 + 1e-3:
@@ -667,6 +681,8 @@ class OnnxSegmenter(Segmenter):
             if not maps.flags.writeable:
                 maps = maps.copy()
             sigmoid_(maps)
+            if bad is not None:
+                maps[bad] = 0.0  # no skin, not the 0.5 of a zero logit
         if self.flip:  # probabilities, not logits, are averaged: a mirror view sure of skin counts as much as one sure of none
             maps = (maps[:n] + maps[n:, :, ::-1]) * np.float32(0.5)
         result = []
