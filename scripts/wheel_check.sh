@@ -25,6 +25,11 @@ s = streamseg.new_session("dlmv")
 m = s.segment(np.zeros((480, 640, 3), np.uint8))
 assert m.dtype == np.float32 and m.shape == (480, 640) and s.fallback_from is None, (m.dtype, m.shape, s)
 print(f"api: new_session('dlmv') -> {s.name} on {s.provider}: {m.dtype} {m.shape}")
+import importlib.util
+from streamseg.rois.detectors import OnnxDetectors
+d = OnnxDetectors(hands=True, faces=True)  # MediaPipe's models as ONNX, from the package data
+assert d.faces(np.zeros((120, 160, 3), np.uint8)) == [] and d.hands(np.zeros((120, 160, 3), np.uint8)) == []
+print(f"detectors: face/palm/hand models on {d.providers}; mediapipe installed: {importlib.util.find_spec('mediapipe') is not None}")
 from streamseg.synthetic import make_video
 make_video(__import__("pathlib").Path("clip.mp4"), frames=12, width=96, height=64)
 PY
