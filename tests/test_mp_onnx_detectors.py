@@ -280,3 +280,18 @@ def test_hand_tracking_steps_match_mediapipe():
     finally:
         graph.close()
     assert steps >= 20
+
+
+def test_hands_option_needs_the_models_not_mediapipe(monkeypatch, tmp_path):
+    import sys
+
+    import streamseg.paths
+    from streamseg.errors import MethodError
+    from streamseg.pipeline.config import RunConfig
+
+    monkeypatch.setitem(sys.modules, "mediapipe", None)
+    RunConfig(method="ellipse", hands=True).check()
+    monkeypatch.setattr(streamseg.paths, "shipped_models_dir", lambda: tmp_path)  # the models are gone
+    with pytest.raises(MethodError, match=r"--hands: detector model \S+: .* is missing \(reinstall streamseg\)") as exc:
+        RunConfig(method="ellipse", hands=True).check()
+    assert "\n" not in str(exc.value)

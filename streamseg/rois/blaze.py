@@ -45,6 +45,8 @@ def model_path(stem: str) -> Path:
     from streamseg.paths import shipped_models_dir
 
     spec_path = shipped_models_dir() / f"{stem}.json"
+    if not spec_path.is_file():
+        raise MethodError(f"detector model {stem}: {spec_path} is missing (reinstall streamseg)")
     try:
         spec = json.loads(spec_path.read_text(encoding="utf-8"))
         path = spec_path.parent / spec["file"]
