@@ -104,8 +104,10 @@ def main() -> None:
     if p.returncode == 0:
         ROWS[-1] = (ROWS[-1][0], f"upright output, {read_video(d / 'rot_out.mp4')['shapes']} (h, w) from a 64x48 stream", 0)
     make_video(d / "odd.mp4", frames=5, width=63, height=47)
-    run("odd frame size 63x47", ["video", d / "odd.mp4", *m, "-o", d / "odd_out.mp4"])
-    ROWS[-1] = (ROWS[-1][0], "note: odd frame size 63x47: padded to 64x48 for the encoder", ROWS[-1][2])
+    p = run("odd frame size 63x47", ["video", d / "odd.mp4", *m, "-o", d / "odd_out.mp4"])
+    note = next((ln for ln in p.stderr.splitlines() if ln.startswith("odd frame size")), "")
+    shapes = read_video(d / "odd_out.mp4")["shapes"] if p.returncode == 0 else "-"
+    ROWS[-1] = (ROWS[-1][0], f"note: {note} — output {shapes} (h, w)", ROWS[-1][2])
     for pf in ("yuv420p10le", "yuv444p"):
         make_video(d / f"{pf}.mp4", frames=5, pix_fmt=pf)
         p = run(f"{pf} source", ["video", d / f"{pf}.mp4", *m, "-o", d / f"{pf}_out.mp4"])

@@ -19,10 +19,10 @@ def test_frames_out_equal_frames_in_and_audio_survives(tmp_path, cli, width, hei
     assert got["frames"] == want["frames"] == 30
     assert got["times"] == pytest.approx(want["times"], abs=1e-3)
     assert got["audio_packets"] >= want["audio_packets"] - 1 > 0
-    # odd sizes are padded to even for yuv420p, and the note says so
-    assert got["shapes"] == {(height + height % 2, width + width % 2)}
+    # odd sizes are kept (H.264 4:2:0 cannot hold them: encoded as 4:4:4), and the note says so
+    assert got["shapes"] == {(height, width)}
     if width % 2:
-        assert "padded" in err
+        assert "yuv444p" in err
     assert not list(tmp_path.glob("*.partial.*"))
 
 

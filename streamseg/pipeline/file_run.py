@@ -157,7 +157,10 @@ def process_video_file(
         all_sinks += list(sinks)
         log.info(
             f"input: {input} ({info.width}x{info.height}, {float(info.fps):.3g} fps, "
-            f"{info.frame_count or '?'} frames{', audio' if info.has_audio else ''})"
+            f"{info.frame_count or '?'} frames{', audio' if info.has_audio else ''}"
+            f"{f', turned {info.rotation} degrees clockwise' if info.rotation else ''}"
+            f"{', mirrored' if getattr(info, 'mirrored', False) else ''}"
+            f"{' as its display matrix says' if info.rotation or getattr(info, 'mirrored', False) else ''})"
         )
         bar = _progress() if progress else None
         with stop_on_signals(stop):
@@ -190,10 +193,13 @@ def process_video_file(
             raise IncompleteError(f"no frame of {input} could be decoded{detail}")
         if report.frames_lost or report.decode_errors:
             kept = [v.abort(keep_partial=True) for v in videos.values()]
-            total = info.frame_count or report.frames_out + report.frames_lost
+            # the container's frame count is a hint (edit lists, dropped-frame entries): the total
+            # is what was decoded plus what was lost
+            total = report.frames_out + report.frames_lost
+            about = "" if source.lost_exact else "about "
             raise IncompleteError(
-                f"{input}: {report.frames_lost} of {total} frames could not be decoded "
-                f"({report.decode_errors} corrupt packets; truncated or damaged file); "
+                f"{input}: {about}{report.frames_lost} of {about}{total} frames could not be decoded "
+                f"({source.damage}); "
                 f"the {report.frames_out} decoded frames are in: " + ", ".join(str(p) for p in kept if p)
             )
         for v in videos.values():

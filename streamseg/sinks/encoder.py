@@ -42,6 +42,10 @@ _COPYABLE = {
     "webm": {"opus", "vorbis"},
 }
 _AUDIO_ENCODER = {"webm": "libopus"}
+#: encoders that cannot take 4:2:0 pictures of odd sizes but take 4:4:4 ones (H.264, HEVC)
+_ODD_SIZE_444 = ("libx264", "libx265", "h264", "hevc")
+#: encoders that take 4:2:0 pictures of odd sizes (others get them padded to even)
+_ODD_SIZE_420 = ("libvpx-vp9", "libvpx", "mpeg4", "libsvtav1")
 
 #: x264 preset of mask videos when ``--preset`` is not given: a binary luma picture compresses
 #: well at any preset, so the fastest one wins (benchmarks/mask_encode.py, docs/speed.md)
@@ -85,6 +89,26 @@ def grey_to_yuv420p(grey: np.ndarray, buf: np.ndarray | None = None) -> np.ndarr
         buf[:h, w] = buf[:h, w - 1]
     if eh != h:
         buf[h, :] = buf[h - 1, :]
+    return buf
+
+
+def grey_to_yuv444p(grey: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
+    """A bool mask or uint8 grey (H, W) picture as a (3, H, W) yuv444p array (the planes Y, U,
+    V), as :func:`grey_to_yuv420p` does it: limited-range luma, ``U = V = 128``; any size.
+    ``buf`` (from an earlier call, same size) is reused.
+
+    Example:
+        >>> y = grey_to_yuv444p(np.array([[True, False, True]]))
+        >>> y.shape, y[0].tolist(), int(y[1:].min()), int(y[1:].max())
+        ((3, 1, 3), [[235, 16, 235]], 128, 128)
+    """
+    h, w = grey.shape[:2]
+    if buf is None or buf.shape != (3, h, w):
+        buf = np.full((3, h, w), 128, np.uint8)
+    src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
+    if src.dtype != np.uint8:
+        raise ValueError(f"grey picture must be bool or uint8, got {grey.dtype}")
+    cv2.LUT(np.ascontiguousarray(src), _BOOL_LUT if grey.dtype == np.bool_ else _GREY_LUT, dst=buf[0])
     return buf
 
 
@@ -135,25 +159,43 @@ def _os_error_message(exc: BaseException) -> str:
 
 
 class _AudioCopy:
-    """Copies (or re-encodes) the audio track of ``source`` into ``container``, interleaved with video."""
+    """Copies the first audio track of ``source`` into ``container``, interleaved with the video:
+    a stream copy where the container takes the codec (:data:`_COPYABLE`), else decoded and
+    re-encoded (AAC; Opus for WebM), as PyAV's remux and transcode recipes do.
+
+    Every packet and frame keeps its timestamp, so audio that starts before or after the video
+    stays where it was. Timestamps that run behind the audio already written (an AVI that counts
+    packets instead of time) continue it instead; a gap in a re-encoded track is filled with silence
+    so what follows keeps its time.
+    """
 
     def __init__(self, source: Path, container: av.container.OutputContainer) -> None:
         self.input = av.open(str(source))
         in_stream = self.input.streams.audio[0]
         fmt = container.format.name.split(",")[0]
         allowed = _COPYABLE.get(fmt, set())
-        codec = in_stream.codec_context.name
+        codec = _codec_name(in_stream.codec_context)
         self.copy = allowed is None or codec in allowed
         if self.copy:
             self.stream = container.add_stream_from_template(in_stream)
         else:
             enc = _AUDIO_ENCODER.get(fmt, "aac")
-            self.stream = container.add_stream(enc, rate=in_stream.codec_context.sample_rate or 48000)
+            rate = _encoder_rate(enc, in_stream.codec_context.sample_rate or 48000)
+            self.stream = container.add_stream(enc, rate=rate)
+            layout = in_stream.codec_context.layout
+            if layout is not None and layout.name:
+                try:
+                    self.stream.layout = layout.name
+                except (ValueError, av.error.FFmpegError):
+                    pass  # the encoder's default layout; the resampler mixes to it
             log.info(f"audio: {codec} cannot be copied into .{fmt}; re-encoding to {enc}")
         self.in_stream = in_stream
         self.container = container
         self._packets = self.input.demux(in_stream)
         self._pending: av.Packet | None = None
+        self._next_dts: int | None = None  # where the next packet starts, in the stream's time base
+        self._next_pts: int | None = None  # where the next decoded frame starts, in its time base
+        self._failed = False
         self.done = False
 
     def _next(self) -> av.Packet | None:
@@ -163,13 +205,56 @@ class _AudioCopy:
         for p in self._packets:
             if p.dts is None and p.pts is None:
                 continue
+            self._continue_time(p)
             return p
         self.done = True
         return None
 
+    def _continue_time(self, p: av.Packet) -> None:
+        """Move a packet that starts more than half its length before the end of the one before
+        to that end (its pts with it): audio packets do not overlap."""
+        dts = p.dts if p.dts is not None else p.pts
+        if dts is None or not p.duration:
+            return
+        if self._next_dts is not None and dts < self._next_dts - p.duration // 2:
+            shift = self._next_dts - dts
+            p.dts = dts + shift
+            if p.pts is not None:
+                p.pts += shift
+            dts += shift
+        self._next_dts = dts + p.duration
+
+    def _encode(self, frames) -> None:
+        """Encode decoded frames (``None`` flushes the encoder) at their own timestamps, each one
+        following the one before without overlap; a gap of up to :data:`_MAX_AUDIO_GAP_S` is
+        filled with silence."""
+        for fr in frames:
+            todo = [fr]
+            if fr is not None:
+                # counted in samples: a coarse time base (Matroska's 1 ms) would make the
+                # encoder's packets 23 ms long instead of 1024 samples, and the track drift
+                tb, rate = fr.time_base or self.in_stream.time_base, fr.sample_rate
+                pts = round(fr.pts * tb * rate) if fr.pts is not None and tb else None
+                expected = self._next_pts
+                if expected is not None and (pts is None or pts - expected <= fr.samples // 2):
+                    pts = expected
+                elif expected is not None and pts - expected <= _MAX_AUDIO_GAP_S * rate:
+                    todo = [*_silence(fr, expected, pts - expected), fr]
+                if pts is not None:
+                    fr.pts, fr.time_base = pts, Fraction(1, rate)
+                    self._next_pts = pts + fr.samples
+            try:
+                for f in todo:
+                    self.container.mux(self.stream.encode(f))
+            except (av.error.FFmpegError, ValueError) as exc:
+                # e.g. the input changes its sample rate or layout midway: the video goes on
+                log.warn(f"audio: re-encoding stopped, the rest of the track is left out: {exc}")
+                self._failed = True
+                return
+
     def feed_until(self, seconds: float | None) -> None:
         """Mux audio packets up to ``seconds`` (all remaining ones when ``None``)."""
-        while not self.done:
+        while not self.done and not self._failed:
             try:
                 p = self._next()
             except av.error.FFmpegError:
@@ -188,14 +273,55 @@ class _AudioCopy:
                     frames = p.decode()
                 except av.error.FFmpegError:
                     continue
-                for fr in frames:
-                    fr.pts = None
-                    self.container.mux(self.stream.encode(fr))
-        if seconds is None and not self.copy:
-            self.container.mux(self.stream.encode(None))
+                self._encode(frames)
+        if seconds is None and not self.copy and not self._failed:
+            try:
+                rest = self.in_stream.codec_context.decode(None)  # frames the decoder still holds
+            except av.error.FFmpegError:
+                rest = []
+            self._encode([*rest, None])
 
     def close(self) -> None:
         self.input.close()
+
+
+#: longest gap (seconds) in a re-encoded audio track filled with silence; a longer one is a
+#: broken timestamp, not a pause
+_MAX_AUDIO_GAP_S = 10.0
+
+
+def _codec_name(cc) -> str:
+    """The codec's own name (``mp3``), not its decoder's (``mp3float``)."""
+    codec = getattr(cc, "codec", None)
+    return getattr(codec, "canonical_name", None) or cc.name
+
+
+def _silence(like: av.AudioFrame, start: int, samples: int) -> list[av.AudioFrame]:
+    """Silent frames of ``like``'s format, ``samples`` long from sample ``start``."""
+    rate = like.sample_rate
+    out, done = [], 0
+    while done < samples:
+        n = min(4096, samples - done)
+        f = av.AudioFrame(format=like.format.name, layout=like.layout.name, samples=n)
+        for plane in f.planes:
+            plane.update(bytes(plane.buffer_size))
+        f.sample_rate = rate
+        f.pts, f.time_base = start + done, Fraction(1, rate)
+        out.append(f)
+        done += n
+    return out
+
+
+def _encoder_rate(encoder: str, rate: int) -> int:
+    """``rate`` when ``encoder`` takes it, else the nearest rate above it that it takes (Opus:
+    48 kHz), else its highest."""
+    try:
+        rates = sorted(av.codec.Codec(encoder, "w").audio_rates or ())
+    except (av.error.FFmpegError, ValueError):
+        return rate
+    if not rates or rate in rates:
+        return rate
+    return next((r for r in rates if r >= rate), rates[-1])
 
 
 class ThreadedVideoWriter:
@@ -396,7 +522,9 @@ class VideoEncoder(ThreadedVideoWriter):
 
     Args:
         path: final output path (the file is written as ``<stem>.partial<ext>`` first).
-        width, height: output size; odd sizes are padded to even for yuv420p (a note says so).
+        width, height: output size, kept as it is: an odd size with libx264/libx265, which
+            cannot encode 4:2:0 at odd sizes, is encoded as yuv444p (High 4:4:4; a note says so);
+            with an encoder not known to take odd 4:2:0 sizes it is padded to even (a note says so).
         fps: nominal rate (also the time base when frames come without ``pts``).
         time_base: time base of the ``pts`` passed to :meth:`write` (the input stream's).
         settings: codec, quality and preset.
@@ -418,19 +546,30 @@ class VideoEncoder(ThreadedVideoWriter):
         self.path = Path(path)
         self.settings = settings or EncoderSettings()
         self._setup(width, height, fps, time_base, queue_size)
-        self._yuv: np.ndarray | None = None  # reused yuv420p buffer of grey frames (writer thread only)
-        pad_w, pad_h = self.width % 2, self.height % 2
-        self.enc_width, self.enc_height = self.width + pad_w, self.height + pad_h
-        if (pad_w or pad_h) and self.settings.pix_fmt == "yuv420p":
-            log.info(f"odd frame size {self.width}x{self.height}: padded to {self.enc_width}x{self.enc_height} for the encoder")
-        else:
-            self.enc_width, self.enc_height = self.width, self.height
+        self._yuv: np.ndarray | None = None  # reused yuv420p/yuv444p buffer of grey frames (writer thread only)
+        self.enc_width, self.enc_height = self.width, self.height
+        #: the pixel format encoded (the settings' one, or yuv444p for an odd size, see above)
+        self.pix_fmt = self.settings.pix_fmt
+        odd = self.width % 2 or self.height % 2
+        if odd and self.pix_fmt == "yuv420p" and self.settings.codec in _ODD_SIZE_444:
+            self.pix_fmt = "yuv444p"
+            log.info(
+                f"odd frame size {self.width}x{self.height}: encoded as yuv444p (H.264/HEVC 4:2:0 needs even sides) "
+                "to keep the size; browsers, QuickTime and hardware decoders may not play it "
+                "(--codec libvpx-vp9 keeps the size in 4:2:0)"
+            )
+        elif odd and self.pix_fmt == "yuv420p" and self.settings.codec not in _ODD_SIZE_420:
+            self.enc_width, self.enc_height = self.width + self.width % 2, self.height + self.height % 2
+            log.info(
+                f"odd frame size {self.width}x{self.height}: padded to {self.enc_width}x{self.enc_height} "
+                f"for {self.settings.codec} (4:2:0 needs even sides)"
+            )
         self._start(audio_from)
 
     def _open(self, audio_from: Path | None) -> None:
         s = self.settings
         stream = self._open_stream(
-            self._format(), s.codec, self.enc_width, self.enc_height, s.pix_fmt, f"unknown or unavailable --codec {s.codec!r}"
+            self._format(), s.codec, self.enc_width, self.enc_height, self.pix_fmt, f"unknown or unavailable --codec {s.codec!r}"
         )
         opts: dict[str, str] = {}
         if s.bitrate:
@@ -465,14 +604,19 @@ class VideoEncoder(ThreadedVideoWriter):
     @property
     def takes_grey(self) -> bool:
         """Whether :meth:`write` encodes a 2-D (grey or bool) picture without a colour conversion
-        (the output is ``yuv420p``)."""
-        return self.settings.pix_fmt == "yuv420p"
+        (the output is ``yuv420p`` of even sides, or ``yuv444p``)."""
+        if self.pix_fmt == "yuv444p":
+            return True
+        return self.pix_fmt == "yuv420p" and not (self.enc_width % 2 or self.enc_height % 2)
 
     def _grey_frame(self, grey: np.ndarray) -> av.VideoFrame:
         h, w = grey.shape[:2]
         if (w, h) != (self.width, self.height):
             src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
             grey = self._fit_size(src, cv2.INTER_NEAREST).astype(grey.dtype, copy=False)
+        if self.pix_fmt == "yuv444p":
+            self._yuv = grey_to_yuv444p(grey, self._yuv)
+            return av.VideoFrame.from_ndarray(self._yuv, format="yuv444p")
         self._yuv = grey_to_yuv420p(grey, self._yuv)
         return av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
 
