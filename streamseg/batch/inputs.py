@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from streamseg.dataset import IMAGE_EXTS
+from streamseg.capture.image import IMAGE_EXTS
 from streamseg.errors import InputError
 
 #: extensions taken from folders, globs and manifests (a file named directly is taken as it is)
@@ -65,7 +65,8 @@ def _is_video(p: Path) -> bool:
 
 
 def is_image(p: Path | str) -> bool:
-    """Whether a batch input is a still image (by its extension: ``streamseg.dataset.IMAGE_EXTS``)."""
+    """Whether a batch input is a still image (by its extension: those ``streamseg image`` reads,
+    ``streamseg.capture.image.IMAGE_EXTS``)."""
     return Path(p).suffix.lower() in IMAGE_EXTS and ".partial." not in Path(p).name
 
 

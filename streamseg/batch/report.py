@@ -155,7 +155,10 @@ def print_summary(report: BatchReport, console, max_rows: int = 20, max_problems
             "regions": "" if f.regions is None else str(f.regions), "error": (f.error or "").replace("[", "\\["),
         }
         table.add_row(*(cells[c] for c in cols))
-    console.print(table)
+    if rows:
+        console.print(table)
+    else:  # many files and every one complete: the totals alone
+        console.print(title, markup=False, soft_wrap=True)
 
 
 class BatchProgress:
