@@ -209,7 +209,9 @@ def process_video(
     else:
         folder = Path(dst) if dst is not None else None
         outputs = {t: (folder or inp.parent) / out.default_output_name(inp.stem, t) for t in types}
-    outputs = {t: out.check_video_output(t, p) for t, p in outputs.items()}
+    settings = EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset)
+    outputs = {t: out.check_video_output(t, p, settings) for t, p in outputs.items()}
+    out.check_run_outputs([(f"the {t} video", p) for t, p in outputs.items()], stats_csv, cfg.rois, inputs=(inp,), overwrite=overwrite)
     outputs = {t: prepare_output(p, overwrite=overwrite, inputs=(inp,)) for t, p in outputs.items()}
     csv_path = prepare_output(Path(stats_csv), overwrite=overwrite, inputs=(inp,)) if stats_csv is not None else None
     with released_on_error(*outputs.values(), csv_path):
@@ -218,8 +220,7 @@ def process_video(
         roi_stage, roi_sinks = build_rois(cfg, source=str(inp))
         return _run_with_stats(csv_path, alert_above, roi_sinks, lambda extra: process_video_file(
             inp, outputs, seg, smoother=smoother, threshold=cfg.threshold,
-            settings=EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset),
-            roi_stage=roi_stage, roi_sinks=roi_sinks, batch=cfg.batch, progress=progress, stop=stop,
+            settings=settings, roi_stage=roi_stage, roi_sinks=roi_sinks, batch=cfg.batch, progress=progress, stop=stop,
             sinks=[*sinks, *extra], renderers=out.renderers(types, params, person_of), hud=hud,
         ))
 
@@ -316,6 +317,9 @@ def process_live(
 
         _import_pyvirtualcam()  # missing extra: one line before anything loads
     cfg = _run_config(config, method, smooth, threshold, smooth_params, roi_options, rois, hands, options)
+    live_inputs = [Path(source)] if isinstance(source, (str, Path)) and Path(source).is_file() else []
+    recorded = [("--record", Path(record))] if record is not None else []
+    out.check_run_outputs(recorded, stats_csv, cfg.rois, inputs=live_inputs, overwrite=overwrite)
     rec = prepare_output(out.check_video_output(output_type, Path(record)), overwrite=overwrite) if record is not None else None
     csv_path = prepare_output(Path(stats_csv), overwrite=overwrite) if stats_csv is not None else None
     with released_on_error(rec, csv_path):
@@ -368,7 +372,8 @@ def process_images(
     ``retouch``, ``blur``, ``pixelate``, ``hair`` (person minus skin, 0/255; needs mediapipe).
 
     Args:
-        paths: image files, folders and globs. out_dir: output folder (default: next to each image).
+        paths: image files, folders and globs. out_dir: output folder (default: next to each
+            image), or a ``.png`` file name for one image.
         method: method name or ``.onnx`` path. threshold: skin probability threshold.
         overwrite: replace existing files. feather, strength, overlay_color, overlay_alpha,
         outline: effect settings, as for :func:`process_video`. **options: as for :func:`new_session`.
@@ -392,12 +397,7 @@ def process_images(
     items = [str(paths)] if isinstance(paths, (str, Path)) else [str(p) for p in paths]
     files = expand_inputs(items)
     sink = ImageFileSink(Path(out_dir) if out_dir else None, types, overwrite)
-    files = _without_own_outputs(files, items, sink)
-    if not overwrite:
-        existing = [p for f in files for p in sink.output_paths(f) if p.exists()]
-        if existing:
-            more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-            raise OutputError(f"output exists: {existing[0]}{more} (use --overwrite to replace them)")
+    files = sink.check(_without_own_outputs(files, items, sink))  # every output, before anything loads
     person_of = out.person_segmenter(types, provider=cfg.provider, threads=cfg.threads)
     seg, _ = _build(cfg, log_method=True)
     report = run_images(
@@ -503,6 +503,7 @@ def process_batch(
     from streamseg.batch.runner import run_batch
     from streamseg.errors import IncompleteError, Interrupted, OutputError
     from streamseg.pipeline import outputs as out
+    from streamseg.sinks.encoder import EncoderSettings
 
     types = out.check_output_types(output_types, extra=("prob",))
     params = out.effect_params(feather, strength, overlay_color, overlay_alpha, outline)
@@ -520,7 +521,7 @@ def process_batch(
         raise ConfigError(f"--output-type prob is for images only; the inputs have {len(videos)} video file(s), e.g. {videos[0].input}")
     for job in videos:
         for t, p in job.outputs.items():
-            out.check_video_output(t, Path(p))
+            out.check_video_output(t, Path(p), EncoderSettings(codec=codec, crf=crf, bitrate=bitrate, preset=preset))
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

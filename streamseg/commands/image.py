@@ -22,7 +22,7 @@ from streamseg.commands.common import (
 @with_options(EFFECT_OPTIONS, after="output_type")
 def command(
     paths: Annotated[list[str], typer.Argument(help="Image files, folders or globs (quote globs).")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (default: next to each image).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output folder (default: next to each image), or a .png file name for one image.")] = None,
     method: MethodOpt = None,
     output_type: Annotated[
         str, typer.Option("--output-type", "-T", help=OUTPUT_TYPES_HELP + ", prob (8-bit probability); comma-separated.")

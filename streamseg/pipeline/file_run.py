@@ -140,6 +140,7 @@ def process_video_file(
     render = dict(renderers) if renderers is not None else make_renderers(list(outputs))
     hud_text = HudText(segmenter) if hud else None
     ok = False
+    hard_stop = False  # a second Ctrl-C: stop at once, but keep what was written
     try:
         for kind, path in outputs.items():
             videos[kind] = open_video_sink(
@@ -215,10 +216,14 @@ def process_video_file(
         raise
     except OSError as exc:
         raise OutputError(f"{exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        hard_stop = True
+        raise
     finally:
         if not ok:
-            for v in videos.values():
-                v.abort(keep_partial=False)
+            kept = [v.abort(keep_partial=hard_stop) for v in videos.values()]
+            if hard_stop and any(kept):
+                log.warn("partial output kept: " + ", ".join(str(p) for p in kept if p))
         source.close()
         if roi_stage is not None:
             roi_stage.close()

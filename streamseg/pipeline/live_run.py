@@ -196,7 +196,13 @@ def live_run(
                 if kept:
                     log.warn(f"recording kept as {kept}")
             else:
-                video.close()
+                try:
+                    video.close()
+                except KeyboardInterrupt:  # a second Ctrl-C while finalising: keep what was recorded
+                    kept = video.abort(keep_partial=True)
+                    if kept:
+                        log.warn(f"recording kept as {kept}")
+                    raise
                 report.outputs["record"] = video.path
                 report.output = video.path
                 log.info(f"recorded {video.encoder.frames_written} frames to {video.path}")

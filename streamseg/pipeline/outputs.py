@@ -103,17 +103,50 @@ def default_output_name(stem: str, output_type: str) -> str:
     return f"{stem}_{output_type}{'.mov' if channels(output_type) == 4 else '.mp4'}"
 
 
-def check_video_output(output_type: str, path: Path) -> Path:
-    """Check that ``path`` can hold ``output_type``: a container with alpha for 4-channel types.
+def check_video_output(output_type: str, path: Path, settings: Any = None) -> Path:
+    """Check, before anything loads, that ``path`` can hold ``output_type``: a container with
+    alpha for 4-channel types; for the others a video file type that takes the encoder of
+    ``settings`` (:class:`~streamseg.sinks.encoder.EncoderSettings`, default libx264), with a
+    valid ``--preset`` and ``--bitrate`` (:func:`streamseg.sinks.encoder.check_output`).
 
     Raises:
-        OutputError: ``out.mp4: .mp4 cannot carry alpha; use .mov (ProRes 4444) or .webm (VP9 with alpha)``.
+        OutputError: ``out.mp4: .mp4 cannot carry alpha; use .mov (ProRes 4444) or .webm (VP9 with alpha)``,
+            ``out.txt: .txt is not a video file type; ...``, ``--preset nosuch: ...``.
     """
     if channels(output_type) == 4:
         from streamseg.sinks.alpha_writer import alpha_codec
 
         alpha_codec(Path(path))
+    else:
+        from streamseg.sinks.encoder import EncoderSettings, check_output
+
+        check_output(Path(path), (settings or EncoderSettings()).for_output(output_type))
     return Path(path)
+
+
+def check_run_outputs(
+    videos: Sequence[tuple[str, Path]],
+    stats_csv: Path | None = None,
+    rois: Sequence[str] = (),
+    inputs: Sequence[Path] = (),
+    overwrite: bool = False,
+) -> None:
+    """Every file a video or live run writes through one check
+    (:func:`streamseg.sinks.output_path.check_outputs`): the videos (``(option, path)`` pairs,
+    e.g. ``("-T mask", out.mp4)``), the ``--stats-csv`` file and the ``jsonl:FILE`` ROI streams.
+
+    Raises:
+        OutputError: an output exists (without ``overwrite``), is an input, is named twice, or is a folder.
+        ConfigError: a malformed ``--rois`` spec.
+    """
+    from streamseg.rois.sinks import roi_files
+    from streamseg.sinks.output_path import check_outputs
+
+    named = [*((what, Path(p)) for what, p in videos)]
+    if stats_csv is not None:
+        named.append(("--stats-csv", Path(stats_csv)))
+    named += [("--rois jsonl", p) for p in roi_files(list(rois))]
+    check_outputs(named, inputs=[Path(i) for i in inputs], overwrite=overwrite)
 
 
 def person_segmenter(output_types: Sequence[str], provider: str = "auto", threads: int = 0) -> Callable[[np.ndarray], np.ndarray] | None:
@@ -301,6 +334,6 @@ def close_all(sinks: Sequence[Any]) -> None:
 
 
 __all__ = [
-    "HudText", "Render", "channels", "check_alert", "check_output_types", "check_video_output", "close_all",
+    "HudText", "Render", "channels", "check_alert", "check_output_types", "check_run_outputs", "check_video_output", "close_all",
     "default_output_name", "effect_params", "open_video_sink", "person_segmenter", "renderers", "stats_sinks",
 ]

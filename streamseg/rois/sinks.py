@@ -396,6 +396,20 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     raise ConfigError(f"unknown ROI sink {spec!r}; {SPEC_HELP}")
 
 
+def roi_files(specs: list[str]) -> list[Path]:
+    """The files the ``jsonl:FILE`` specs among ``specs`` write (``jsonl:-`` is stdout), for the
+    run's output check (:func:`streamseg.sinks.output_path.check_outputs`) before anything opens.
+
+    >>> roi_files(["jsonl:-", "jsonl:rois.jsonl,osc://:9000"])
+    [PosixPath('rois.jsonl')]
+
+    Raises:
+        ConfigError: a spec is malformed.
+    """
+    parsed = [parse_spec(p) for spec in specs for p in str(spec).split(",") if p.strip()]
+    return [Path(kw["target"]).expanduser() for kind, kw in parsed if kind == "jsonl" and kw["target"] != "-"]
+
+
 def open_roi_sinks(specs: list[str], source: str = "") -> RoiSinks:
     """Open every sink named in ``specs`` (each may also hold several, comma-separated).
 

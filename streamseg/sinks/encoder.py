@@ -5,6 +5,13 @@ bounded queue (back-pressure, never a dropped frame) and renamed to its final na
 :meth:`VideoEncoder.finish`. :meth:`VideoEncoder.abort` finalises the container so what was
 written stays playable, then keeps it under the partial name or deletes it.
 
+The partial file plays even when the process dies without finalising it (SIGKILL, a crash,
+power loss): MP4/MOV are written as fragments of at most a second with the index up front
+(``movflags=frag_keyframe+empty_moov+delay_moov+default_base_moof``), Matroska/WebM in clusters of
+at most a second, and every packet is flushed to the file (:func:`crash_safe_options`), as OBS
+does with its recordings. :meth:`VideoEncoder.finish` remuxes a fragmented MP4/MOV into a regular
+one (:func:`remux`, no re-encoding) before it takes the final name.
+
 Example:
     >>> import numpy as np, tempfile, pathlib
     >>> from fractions import Fraction
@@ -52,6 +59,14 @@ _ODD_SIZE_420 = ("libvpx-vp9", "libvpx", "mpeg4", "libsvtav1")
 MASK_PRESET = "ultrafast"
 #: x264 preset of picture videos (overlay, cutout, side-by-side) when ``--preset`` is not given
 PICTURE_PRESET = "veryfast"
+#: the presets x264 and x265 know (``--preset``)
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+#: extension -> muxer where the name alone is not enough (``.m4v``) or PyAV would guess another
+VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
+#: what the errors suggest
+_SUGGESTED = ".mp4, .mkv, .mov, .webm (--codec libvpx-vp9) or .avi"
+#: muxers written as fragmented MP4 and remuxed by :meth:`ThreadedVideoWriter.finish`
+_FRAGMENTED = ("mp4", "mov", "ipod")
 
 # limited-range ("TV") luma of a grey value: what swscale writes for BGR grey, so a decoder
 # gives back exactly 0 and 255 for a mask
@@ -133,6 +148,102 @@ class EncoderSettings:
         if self.preset is not None:
             return self
         return replace(self, preset=MASK_PRESET if output_type == "mask" else PICTURE_PRESET)
+
+
+def crash_safe_options(fmt: str) -> dict[str, str]:
+    """Muxer options that keep what was written playable when the process dies without closing
+    the file: MP4/MOV (``fmt`` in :data:`_FRAGMENTED`) as fragments of at most a second
+    (``delay_moov``: the index is written with the first fragment, so B-frame delays keep their
+    edit list and the timestamps stay those of a regular file), Matroska/WebM in clusters of at
+    most a second; every packet flushed to the file (``flush_packets``).
+
+    Example:
+        >>> crash_safe_options("matroska")
+        {'flush_packets': '1', 'cluster_time_limit': '1000'}
+    """
+    opts = {"flush_packets": "1"}
+    if fmt in _FRAGMENTED:
+        opts["movflags"] = "frag_keyframe+empty_moov+delay_moov+default_base_moof"
+        opts["frag_duration"] = "1000000"  # microseconds
+    elif fmt in ("matroska", "webm"):
+        opts["cluster_time_limit"] = "1000"  # milliseconds
+    return opts
+
+
+def remux(src: Path, dst: Path, fmt: str) -> Path:
+    """Copy the video and audio packets of ``src`` into a new ``fmt`` file ``dst`` without
+    re-encoding (PyAV's remux recipe): a fragmented MP4/MOV becomes a regular one, with one
+    index at its end. Returns ``dst``.
+
+    Raises:
+        av.error.FFmpegError, OSError: ``src`` cannot be read or ``dst`` written.
+    """
+    with av.open(str(src)) as inp, av.open(str(dst), "w", format=fmt) as out:
+        streams = {s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")}
+        for packet in inp.demux(*(s for s in inp.streams if s.index in streams)):
+            if packet.dts is None:  # the demuxer's empty packet at the end of a stream
+                continue
+            packet.stream = streams[packet.stream.index]
+            out.mux(packet)
+    return dst
+
+
+def guess_format(path: Path) -> str:
+    """The muxer FFmpeg writes ``path`` with (:data:`VIDEO_FORMATS`, else guessed from its
+    extension); nothing is created on disk.
+
+    Raises:
+        OutputError: FFmpeg writes no video format with that extension (``out.txt``).
+    """
+    path = Path(path)
+    fmt = VIDEO_FORMATS.get(path.suffix.lower())
+    if fmt:
+        return fmt
+    try:
+        with av.open(str(path), mode="w") as c:  # an output is created on disk only by its first packet
+            return c.format.name
+    except (ValueError, av.error.FFmpegError):
+        ext = path.suffix or "a name without an extension"
+        raise OutputError(f"{path.name}: {ext} is not a video file type; use {_SUGGESTED}") from None
+
+
+def check_output(path: Path, settings: "EncoderSettings | None" = None) -> str:
+    """Check, before anything loads or is written, that ``settings`` can write a video to
+    ``path``: the extension is a video format, the codec exists and encodes video in its pixel
+    format, the container takes the codec, ``--preset`` and ``--bitrate`` are valid. Returns the
+    muxer name.
+
+    Raises:
+        OutputError: one line naming what is wrong (``out.txt: .txt is not a video file type``,
+            ``out.gif: .gif files cannot hold libx264 video``, ``--preset nosuch: ...``).
+    """
+    import io
+
+    s = settings or EncoderSettings()
+    fmt = guess_format(path)
+    try:
+        codec = av.codec.Codec(s.codec, "w")
+    except (av.error.FFmpegError, ValueError):
+        raise OutputError(f"--codec {s.codec}: no such video encoder in this FFmpeg (e.g. libx264, libx265, libvpx-vp9)") from None
+    if codec.type != "video":
+        raise OutputError(f"--codec {s.codec} is an {codec.type} encoder, not a video one (e.g. libx264)")
+    formats = [f.name for f in (codec.video_formats or ())]
+    if formats and s.pix_fmt not in formats:
+        raise OutputError(f"--codec {s.codec} cannot encode {s.pix_fmt} pictures (it takes {', '.join(formats[:6])})")
+    with av.open(io.BytesIO(), mode="w", format=fmt) as c:  # in memory: the container's own codec check
+        try:
+            c.add_stream(s.codec, rate=25)
+        except (ValueError, av.error.FFmpegError):
+            ext = Path(path).suffix.lower() or fmt
+            raise OutputError(
+                f"{Path(path).name}: {ext} files cannot hold {codec.name} video (--codec, default libx264); use {_SUGGESTED}"
+            ) from None
+    if s.preset is not None and codec.name in ("libx264", "libx265"):
+        if s.preset not in X264_PRESETS:
+            raise OutputError(f"--preset {s.preset}: {codec.name} knows {', '.join(X264_PRESETS)}")
+    if s.bitrate:
+        _parse_bitrate(s.bitrate)
+    return fmt
 
 
 def _parse_bitrate(text: str) -> int:
@@ -352,6 +463,7 @@ class ThreadedVideoWriter:
         self._error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
         self._closed = False
+        self._stop_queued = False
         self._kept: Path | None = None
 
     def _start(self, audio_from: Path | None) -> None:
@@ -373,8 +485,9 @@ class ThreadedVideoWriter:
         Raises:
             OutputError: the file cannot be opened or the codec is not available.
         """
+        self.format = fmt or guess_format(self.path)
         try:
-            self.container = av.open(str(self.tmp), mode="w", format=fmt)
+            self.container = av.open(str(self.tmp), mode="w", format=self.format, options=crash_safe_options(self.format))
         except (av.error.FFmpegError, OSError) as exc:
             raise OutputError(f"cannot write {self.tmp}: {self._error_text(exc)}") from None
         try:
@@ -474,15 +587,22 @@ class ThreadedVideoWriter:
     def _close_container(self) -> None:
         if self._closed:
             return
-        self._closed = True
-        self._queue.put(None)
+        # a KeyboardInterrupt (a second Ctrl-C) during the join leaves _closed unset, so the
+        # cleanup path's abort() finishes the close instead of leaving the file unfinalised
+        if not self._stop_queued:
+            self._queue.put(None)
+            self._stop_queued = True
         self._thread.join()
+        self._closed = True
+        interrupted: KeyboardInterrupt | None = None  # not a write error: what was written stays
         try:
             if self._error is None:
                 for packet in self.stream.encode(None):
                     self.container.mux(packet)
                 if self.audio is not None:
                     self.audio.feed_until(None)
+        except KeyboardInterrupt as exc:
+            interrupted = exc
         except BaseException as exc:  # noqa: BLE001
             self._error = self._error or exc
         finally:
@@ -490,8 +610,12 @@ class ThreadedVideoWriter:
                 self.audio.close()
             try:
                 self.container.close()
+            except KeyboardInterrupt as exc:
+                interrupted = interrupted or exc
             except BaseException as exc:  # noqa: BLE001
                 self._error = self._error or exc
+        if interrupted is not None:
+            raise interrupted
 
     def finish(self) -> Path:
         """Flush, close and rename to the final name. Returns the final path.
@@ -503,7 +627,26 @@ class ThreadedVideoWriter:
         if self._error is not None:
             discard(self.tmp)
             raise self._as_output_error(self._error)
+        if self.format in _FRAGMENTED:
+            return self._commit_remuxed()
         return commit(self.tmp, self.path)
+
+    def _commit_remuxed(self) -> Path:
+        """The fragmented partial file remuxed into a regular MP4/MOV under the final name; when
+        the remux fails, the fragmented file itself (a valid MP4, one warning)."""
+        staged = self.tmp.with_name(f"{self.path.stem}.partial.remux{self.path.suffix}")
+        try:
+            remux(self.tmp, staged, self.format)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            discard(staged)
+            log.warn(f"{self.path}: kept as written (fragmented MP4), the remux failed: {self._error_text(exc)}")
+            return commit(self.tmp, self.path)
+        except BaseException:  # Ctrl-C during the remux: the partial file stays, the half copy goes
+            discard(staged)
+            raise
+        final = commit(staged, self.path)
+        discard(self.tmp)
+        return final
 
     def abort(self, keep_partial: bool) -> Path | None:
         """Close what was written (playable) and keep it under the partial name, or delete it."""
@@ -589,9 +732,8 @@ class VideoEncoder(ThreadedVideoWriter):
         self.stream = stream
         self._open_audio(audio_from)
 
-    def _format(self) -> str | None:
-        ext = self.path.suffix.lower()
-        return {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}.get(ext)
+    def _format(self) -> str:
+        return guess_format(self.path)
 
     def _prepare(self, image: np.ndarray) -> np.ndarray:
         image = self._fit_size(image)

@@ -12,7 +12,7 @@ import atexit
 import os
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Sequence
 from pathlib import Path
 
 try:
@@ -131,6 +131,59 @@ def _release_all() -> None:
                 pass
 
 
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: equal resolved paths (files that do not exist yet
+    too), or :func:`os.path.samefile` where both exist (hard links, case-insensitive file systems)."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.resolve() == b.resolve():
+            return True
+    except (OSError, RuntimeError):  # a symlink loop: compare as written
+        if a.absolute() == b.absolute():
+            return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(
+    outputs: Sequence[tuple[str, Path]], inputs: Sequence[Path] = (), overwrite: bool = False
+) -> None:
+    """The one check every output path of a run goes through, before anything is written or loaded.
+
+    Args:
+        outputs: ``(what, path)`` pairs naming every file the run will write, e.g.
+            ``("-o", out.mp4)``, ``("--stats-csv", s.csv)``, ``("--rois jsonl", r.jsonl)``;
+            ``what`` is how the messages name the output.
+        inputs: the files the run reads.
+        overwrite: existing outputs may be replaced (``-y``); inputs and repeats never are.
+
+    Raises:
+        OutputError: an output is a directory, is one of the inputs, is named by two outputs, or
+            exists without ``overwrite`` (one line naming the path and the outputs involved).
+    """
+    seen: list[tuple[str, Path]] = []
+    for what, path in outputs:
+        path = Path(path)
+        if path.is_dir():
+            raise OutputError(f"output is a directory: {path} ({what}; give a file name)")
+        for inp in inputs:
+            if same_file(path, Path(inp)):
+                raise OutputError(f"output {path} ({what}) is the same file as the input {inp}; choose another name")
+        for other_what, other in seen:
+            if same_file(path, other):
+                names = what if what == other_what else f"{other_what} and {what}"
+                raise OutputError(f"{path} is named twice as an output ({names}); give each output its own file")
+        seen.append((what, path))
+    if not overwrite:
+        existing = [path for _, path in seen if path.exists() or path.is_symlink()]
+        if len(existing) == 1:
+            raise OutputError(f"output exists: {existing[0]} (use --overwrite to replace it)")
+        if existing:
+            raise OutputError(f"output exists: {existing[0]} and {len(existing) - 1} more (use --overwrite to replace them)")
+
+
 def prepare_output(final: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
     """Validate an output path before any work starts; create its folder if needed; take its
     lock (:func:`acquire_lock`, released by :func:`commit` / :func:`discard` or at exit).
@@ -143,11 +196,8 @@ def prepare_output(final: Path, overwrite: bool = False, inputs: tuple[Path, ...
     if final.is_dir():
         raise OutputError(f"output is a directory: {final} (give a file name)")
     for inp in inputs:
-        try:
-            if inp.exists() and final.exists() and os.path.samefile(inp, final) or inp.resolve() == final.resolve():
-                raise OutputError(f"output {final} is the same file as the input; choose another name")
-        except OSError:
-            pass
+        if same_file(final, Path(inp)):
+            raise OutputError(f"output {final} is the same file as the input; choose another name")
     if final.exists() and not overwrite:
         raise OutputError(f"output exists: {final} (use --overwrite to replace it)")
     parent = final.parent if str(final.parent) else Path(".")
