@@ -9,6 +9,7 @@ Errors reach the user as one line and a non-zero exit code, never a traceback
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 
@@ -81,7 +82,15 @@ def _register() -> None:
             if exc.name == f"streamseg.commands.{module}":
                 continue  # command not built yet
             raise
-        app.command(name)(mod.command)
+        app.command(name, short_help=_first_paragraph(mod.command.__doc__))(mod.command)
+
+
+def _first_paragraph(doc: str | None) -> str | None:
+    """The first paragraph of a command's docstring on one line: the command list shows it as
+    it is, so a docstring wrapped in the source would be wrapped mid-sentence there."""
+    if not doc:
+        return None
+    return " ".join(inspect.cleandoc(doc).split("\n\n", 1)[0].split())
 
 
 _register()

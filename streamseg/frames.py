@@ -69,16 +69,13 @@ class Frame:
         return int(self.image.shape[1])
 
 
-#: the one rule for drawing ROI messages: onto these output types only (a mask stays a mask)
-ROI_DRAWN_ON = ("overlay",)
-
-
 @dataclass
 class FrameResult:
-    """Everything the stages produced for one frame; sinks read what they need.
+    """Everything the stages produced for one frame; plain data that sinks read what they need from.
 
     prob: float32 (H, W) in [0, 1] after smoothing. mask: bool (H, W) = prob >= threshold.
-    pictures: output type -> BGR uint8 picture, rendered once per type by :meth:`picture`.
+    pictures: output type -> the picture the run rendered for it (uint8: grey (H, W), BGR
+    (H, W', 3) or BGRA (H, W', 4)); shared by every sink, which must not draw on it.
     rois: the per-frame ROI message (dict, see ``streamseg/data/schemas/rois.schema.json``) or ``None``.
     timings: seconds spent per stage for this frame.
     """
@@ -91,20 +88,9 @@ class FrameResult:
     pictures: dict[str, np.ndarray] = field(default_factory=dict)
 
     def picture(self, output_type: str) -> np.ndarray:
-        """The frame rendered as ``output_type`` (``mask``, ``overlay``, ``cutout``, ``side-by-side``),
-        with the ROIs drawn on types in :data:`ROI_DRAWN_ON`; rendered on first use, then reused.
+        """``pictures[output_type]``: the picture the run rendered for that type.
 
-        Returns:
-            BGR uint8 (H, W, 3), or (H, 2W, 3) for side-by-side. Sinks must not draw on it.
+        Raises:
+            KeyError: the run does not render that type.
         """
-        pic = self.pictures.get(output_type)
-        if pic is None:
-            from streamseg.render import render
-
-            pic = render(self.frame.image, self.mask, output_type)
-            if self.rois is not None and output_type in ROI_DRAWN_ON:
-                from streamseg.rois.draw import draw_rois
-
-                draw_rois(pic, self.rois)
-            self.pictures[output_type] = pic
-        return pic
+        return self.pictures[output_type]

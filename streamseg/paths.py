@@ -5,7 +5,7 @@ Everything the runtime needs is package data under ``streamseg/data/`` and is fo
 
 - ``data/models/``: ``<name>.onnx`` + ``<name>.json`` spec (+ ``<name>.md`` card) pairs and the
   fitted classical parameters ``classical.npz``; any pair placed there is picked up;
-- ``data/configs/``: ``smooth.toml`` and ``classical.toml``;
+- ``data/configs/``: ``classical.toml``;
 - ``data/schemas/``: ``rois.schema.json``.
 
 ``$STREAMSEG_MODELS`` (``os.pathsep``-separated folders) adds model folders on top.
@@ -56,7 +56,7 @@ def model_dirs() -> list[Path]:
 
 
 def config_dir() -> Path:
-    """The shipped run-time configs (``streamseg/data/configs``: ``smooth.toml``, ``classical.toml``)."""
+    """The shipped run-time configs (``streamseg/data/configs``: ``classical.toml``)."""
     return data_dir() / "configs"
 
 

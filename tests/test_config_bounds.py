@@ -78,22 +78,22 @@ def test_a_flag_and_a_config_value_are_checked_by_the_same_rule(cli, clip, tmp_p
 
 
 def test_config_values_take_effect_and_flags_given_win(cli, clip, tmp_path, monkeypatch):
-    import streamseg.api as api
+    import streamseg.pipeline.build
 
     seen = []
 
-    def build(cfg, batch=1, log_method=True):
-        seen.append(cfg)
-        raise StreamsegError("stop here: the run config is what this test checks")
+    def build(spec, **_):
+        seen.append((spec.output.threshold, spec.method.provider, spec.method.threads, spec.method.batch))
+        raise StreamsegError("stop here: the run spec is what this test checks")
 
-    monkeypatch.setattr(api, "_build", build)
+    monkeypatch.setattr(streamseg.pipeline.build, "build", build)
     cfg = _config(tmp_path, '[output]\nthreshold = 0.9\n[method]\nprovider = "cpu"\nthreads = 1\nbatch = 2\n')
     cli("video", clip, "-m", "ellipse", "-o", tmp_path / "a.mp4", "-c", cfg)
-    assert (seen[-1].threshold, seen[-1].provider, seen[-1].threads, seen[-1].batch) == (0.9, "cpu", 1, 2)
+    assert seen[-1] == (0.9, "cpu", 1, 2)
     cli("video", clip, "-m", "ellipse", "-o", tmp_path / "b.mp4", "-c", cfg, "--threshold", "0.3", "--batch", "1")
-    assert (seen[-1].threshold, seen[-1].provider, seen[-1].threads, seen[-1].batch) == (0.3, "cpu", 1, 1)
+    assert seen[-1] == (0.3, "cpu", 1, 1)
     cli("video", clip, "-m", "ellipse", "-o", tmp_path / "c.mp4")
-    assert (seen[-1].threshold, seen[-1].provider, seen[-1].threads, seen[-1].batch) == (0.5, "auto", 0, 1)
+    assert seen[-1] == (0.5, "auto", 0, 1)
 
 
 def test_threads_are_bounded_by_the_cores_in_the_api_too():

@@ -83,7 +83,7 @@ def test_mask_video_uses_the_mask_preset_and_no_picture(tmp_path, monkeypatch):
     """`process_video -T mask` writes the mask without rendering a BGR picture, with x264 ultrafast
     (its SEI says cabac=0); an explicit preset is kept (veryfast: cabac=1)."""
     import streamseg
-    from streamseg import render as legacy_render
+    from streamseg.effects.views import MaskEffect
 
     clip = tmp_path / "clip.mp4"
     enc = VideoEncoder(clip, 64, 48, Fraction(25), settings=EncoderSettings(crf=10))
@@ -92,8 +92,8 @@ def test_mask_video_uses_the_mask_preset_and_no_picture(tmp_path, monkeypatch):
         enc.write(rng.integers(0, 255, (48, 64, 3), np.uint8), pts=i)
     enc.finish()
     calls = []
-    real = legacy_render.render
-    monkeypatch.setattr(legacy_render, "render", lambda f, m, t: calls.append(t) or real(f, m, t))
+    real = MaskEffect.render
+    monkeypatch.setattr(MaskEffect, "render", lambda self, f, m: calls.append("mask") or real(self, f, m))
     rep = streamseg.process_video(clip, tmp_path / "m.mp4", method="ellipse-diag", output_types="mask", provider="cpu")
     assert rep.frames_out == 5 and "mask" not in calls
     data = rep.outputs["mask"].read_bytes()

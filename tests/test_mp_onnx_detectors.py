@@ -287,11 +287,11 @@ def test_hands_option_needs_the_models_not_mediapipe(monkeypatch, tmp_path):
 
     import streamseg.paths
     from streamseg.errors import MethodError
-    from streamseg.pipeline.config import RunConfig
+    from streamseg.pipeline.spec import RunSpec
 
     monkeypatch.setitem(sys.modules, "mediapipe", None)
-    RunConfig(method="ellipse", hands=True).check()
+    RunSpec.make(method="ellipse", hands=True)
     monkeypatch.setattr(streamseg.paths, "shipped_models_dir", lambda: tmp_path)  # the models are gone
     with pytest.raises(MethodError, match=r"--hands: detector model \S+: .* is missing \(reinstall streamseg\)") as exc:
-        RunConfig(method="ellipse", hands=True).check()
+        RunSpec.make(method="ellipse", hands=True)
     assert "\n" not in str(exc.value)

@@ -186,7 +186,7 @@ def test_run_frames_batches_use_the_native_batch(model):
     model.active.segment_native_batch = lambda fs: calls.append(len(fs)) or orig(fs)  # type: ignore[method-assign]
     spy = Spy()
     proc = Processor(model, spy)
-    frames = iter([Frame(frame(48, 64, i), index=i, time=i / 25) for i in range(4)])
+    frames = iter([Frame(frame(48, 64, 0), index=i, time=i / 25) for i in range(4)])  # one scene: no cut splits a batch
     report = run_frames(frames, proc, batch=2)
     assert report.frames_out == 4 and calls == [2, 2] and spy.shapes == [(8, 8)] * 4
 

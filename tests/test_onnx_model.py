@@ -735,14 +735,14 @@ def test_flip_tta_is_the_mean_of_the_frame_and_its_mirror(tmp_path, batch):
 
 def test_flip_tta_checks_and_fallback(tmp_path, warnings_):
     from streamseg.errors import ConfigError
-    from streamseg.pipeline.config import RunConfig
+    from streamseg.pipeline.spec import RunSpec
 
     with pytest.raises(ConfigError, match="--tta 'mirror': must be none or flip"):
-        RunConfig.make(method="ellipse", tta="mirror")
+        RunSpec.make(method="ellipse", tta="mirror")
     with pytest.raises(ConfigError, match="works with ONNX models; 'ellipse'"):
         create("ellipse", MethodOptions(tta="flip"))
-    assert RunConfig.make(config={"method": {"tta": "flip"}}).method_options().tta == "flip"
-    assert RunConfig.make(config={"method": {"tta": "flip"}}, tta="none").method_options().tta == "none"
+    assert RunSpec.make({"method": {"tta": "flip"}}).method.options().tta == "flip"
+    assert RunSpec.make({"method": {"tta": "flip"}}, tta="none").method.options().tta == "none"
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not onnx")
     seg = create(str(broken), MethodOptions(tta="flip"))  # the classical fallback runs without TTA

@@ -217,13 +217,13 @@ def test_quality_reaches_the_session_from_the_api_and_a_config_file(tmp_path: Pa
     assert not isinstance(streamseg.new_session("ellipse"), QualitySegmenter)  # fast adds nothing
     cfg = tmp_path / "run.toml"
     cfg.write_text('[method]\nquality = "best"\n')
-    from streamseg.pipeline.config import RunConfig
+    from streamseg.pipeline.spec import RunSpec
 
-    assert RunConfig.make(cfg).method_options().quality == "best"
-    assert RunConfig.make(cfg, quality="fast").quality == "fast"  # a flag wins over the file
+    assert RunSpec.make(cfg).method.options().quality == "best"
+    assert RunSpec.make(cfg, quality="fast").method.quality == "fast"  # a flag wins over the file
     cfg.write_text("[method]\nquality = 3\n")
     with pytest.raises(ConfigError, match="quality"):
-        RunConfig.make(cfg)
+        RunSpec.make(cfg)
     with pytest.raises(ConfigError, match="quality"):
         streamseg.new_session("ellipse", quality="ultra")
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import make_video, read_video
 
 from streamseg.errors import ConfigError, MethodError
-from streamseg.pipeline.config import RunConfig
+from streamseg.pipeline.spec import RunSpec
 
 STREAMSEG = [sys.executable, "-m", "streamseg"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,15 +61,15 @@ def test_explicit_broken_model_is_an_error_and_fallback_makes_it_a_warning(tmp_p
 
 
 def test_fallback_policy_of_the_run_config():
-    assert RunConfig.make().strict is False  # the default model may fall back
-    assert RunConfig.make(strict=True).strict is True
-    assert RunConfig.make(method="dlmv").strict is True  # named: strict
-    assert RunConfig.make(method="dlmv", fallback=True).strict is False
-    assert RunConfig.make({"method": {"name": "dlmv"}}).strict is True  # named in a config file
+    assert RunSpec.make().method.is_strict is False  # the default model may fall back
+    assert RunSpec.make(strict=True).method.is_strict is True
+    assert RunSpec.make(method="dlmv").method.is_strict is True  # named: strict
+    assert RunSpec.make(method="dlmv", fallback=True).method.is_strict is False
+    assert RunSpec.make({"method": {"name": "dlmv"}}).method.is_strict is True  # named in a config file
     with pytest.raises(ConfigError, match="contradict"):
-        RunConfig.make(strict=True, fallback=True)
+        RunSpec.make(strict=True, fallback=True)
     with pytest.raises(MethodError, match="model file not found"):
-        RunConfig.make(method="missing/model.onnx")
+        RunSpec.make(method="missing/model.onnx")
 
 
 # ---------------------------------------------------------------- 2. cheap checks first

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from streamseg.errors import ConfigError
-from streamseg.smooth import DEFAULT_SMOOTH, NAMES, Smoother, make_smoother, parse_spec
+from streamseg.smooth import NAMES, Smoother, default_smoothing, make_smoother, parse_spec
 from streamseg.smooth.config import load_settings
 
 H, W = 48, 64
 SPECS = list(dict.fromkeys([
     "none", "ema", "uncertainty", "motion", "hysteresis", "ema+hysteresis", "uncertainty+hysteresis", "motion+hysteresis",
-    "uncertainty+motion", "still", "still:static_weight=0.05:hold=0:blur=5", DEFAULT_SMOOTH,
+    "uncertainty+motion", "still", "still:static_weight=0.05:hold=0:blur=5", default_smoothing("model"),
 ]))  # fmt: skip
 BACKENDS = ["numpy", "numba"]
 
@@ -102,7 +102,7 @@ def test_step_without_picture_change_lag_matches_the_stated_formula(backend: str
     assert step_lag_frames("ema", False, backend, {"alpha": 0.2}) == math.ceil(math.log(0.5) / math.log(0.8)) - 1
     assert step_lag_frames("none", False, backend) == 0
     # the defaults (static_weight 0.25, t_high 0.65): the stated worst cases
-    assert DEFAULT_SMOOTH == "still:static_weight=0.2"
+    assert default_smoothing("model") == "still:static_weight=0.2"
     assert step_lag_frames("motion", False, backend) == 2
     assert step_lag_frames("motion+hysteresis", False, backend) == 3
     # still: the band where the picture is still -> as motion+hysteresis; its picture-change case is 0
@@ -112,8 +112,8 @@ def test_step_without_picture_change_lag_matches_the_stated_formula(backend: str
         assert step_lag_frames(f"still:static_weight={w}:hold=0", True, backend) == 0
     assert step_lag_frames("still", False, backend) == 3
     # the model default: ceil(log 0.35 / log 0.8) - 1 = 4 frames where only the probability changes
-    assert step_lag_frames(DEFAULT_SMOOTH, False, backend) == 4
-    assert step_lag_frames(DEFAULT_SMOOTH, True, backend) == 0
+    assert step_lag_frames(default_smoothing("model"), False, backend) == 4
+    assert step_lag_frames(default_smoothing("model"), True, backend) == 0
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -174,26 +174,83 @@ def test_reset_forgets_state(backend: str) -> None:
     assert out.max() == 0.0
 
 
+class _Given:
+    """A segmenter whose probability the test sets (``prob``), counting its resets."""
+
+    name, kind, provider, fallback_from = "given", "model", "cpu", None
+
+    def __init__(self) -> None:
+        self.prob: np.ndarray | None = None
+        self.resets = 0
+
+    def segment(self, frame: np.ndarray) -> np.ndarray:
+        return self.prob
+
+    def segment_batch(self, frames) -> list[np.ndarray]:
+        return [self.prob for _ in frames]
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+class _Tracker:
+    """An ROI stage that counts its resets."""
+
+    def __init__(self) -> None:
+        self.resets = 0
+
+    def process(self, result) -> dict:
+        return {}
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def _processor(sm: Smoother):
+    from streamseg.pipeline.processor import Processor
+
+    return Processor(_Given(), sm, roi_stage=_Tracker())
+
+
+def _step(proc, prob: np.ndarray, frame: np.ndarray, index: int):
+    from streamseg.frames import Frame
+
+    proc.segmenter.prob = prob
+    return proc.process(Frame(frame, index=index, time=index / 25))
+
+
+@pytest.mark.parametrize("batched", [False, True])
 @pytest.mark.parametrize("spec", ["ema", "motion+hysteresis", "none+hysteresis"])
-def test_scene_cut_resets(spec: str) -> None:
-    sm = make_smoother(spec, {"ema.alpha": 0.1} if spec == "ema" else {"hysteresis.t_low": 0.05, "hysteresis.t_high": 0.95})
-    for _ in range(5):
-        sm.update(np.ones((H, W), np.float32), np.zeros((H, W, 3), np.uint8))
+def test_scene_cut_resets_every_stage_together(spec: str, batched: bool) -> None:
+    """The processor detects the cut and resets the segmenter, the smoother and the ROI tracker
+    before the cut's frame is segmented, also inside a batch."""
+    from streamseg.frames import Frame
+
+    proc = _processor(make_smoother(spec, {"ema.alpha": 0.1} if spec == "ema" else {"hysteresis.t_low": 0.05, "hysteresis.t_high": 0.95}))
+    for i in range(5):
+        _step(proc, np.ones((H, W), np.float32), np.zeros((H, W, 3), np.uint8), i)
+    resets = (proc.segmenter.resets, proc.roi_stage.resets)
+    assert resets == (1, 1)  # the first frame started anew
     yy, xx = np.mgrid[0:H, 0:W]
     checker = ((yy // 6 + xx // 6) % 2 * 255).astype(np.uint8)
     cut = np.dstack([checker] * 3)
-    out = sm.update(np.zeros((H, W), np.float32), cut)
-    assert sm.cuts == 1
-    assert out.max() == 0.0
+    if batched:
+        proc.segmenter.prob = np.zeros((H, W), np.float32)
+        out = proc.process_batch([Frame(cut, 5, 0.2), Frame(cut, 6, 0.24)])[0]
+    else:
+        out = _step(proc, np.zeros((H, W), np.float32), cut, 5)
+    assert proc.cuts == 1
+    assert out.prob.max() == 0.0
+    assert (proc.segmenter.resets, proc.roi_stage.resets) == (2, 2)
 
 
 def test_brightness_change_is_not_a_cut() -> None:
-    sm = make_smoother("ema", {"alpha": 0.1})
+    proc = _processor(make_smoother("ema", {"alpha": 0.1}))
     frame = scene()
-    sm.update(np.ones((H, W), np.float32), frame)
+    _step(proc, np.ones((H, W), np.float32), frame, 0)
     brighter = np.clip(frame.astype(int) + 40, 0, 255).astype(np.uint8)
-    out = sm.update(np.zeros((H, W), np.float32), brighter)
-    assert sm.cuts == 0 and out[0, 0] == pytest.approx(0.9)
+    out = _step(proc, np.zeros((H, W), np.float32), brighter, 1)
+    assert proc.cuts == 0 and out.prob[0, 0] == pytest.approx(0.9)
 
 
 def test_new_frame_size_resets() -> None:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from streamseg.smooth import DEFAULT_SMOOTH_BY_KIND, make_smoother
+from streamseg.smooth import make_smoother
 from streamseg.smooth.config import DEFAULT_SMOOTHING, default_smoothing
 from streamseg.smooth.flicker import StillPixelFlicker, coverage, still_pixel_flicker, step_lag
 from streamseg.smooth.smoothers import split_spec
@@ -231,7 +231,6 @@ def test_defaults_per_kind() -> None:
     assert set(DEFAULT_SMOOTHING) == {"model", "classical"}
     for kind in KINDS:
         spec = default_smoothing(kind)
-        assert DEFAULT_SMOOTH_BY_KIND[kind] == spec
         assert make_smoother(spec).spec == split_spec(spec)[0]
     assert default_smoothing("something-new") == default_smoothing("model")
     # inline settings are overridden by params

@@ -366,39 +366,32 @@ def _run_ray(run: _Run, wargs: tuple, stop: threading.Event, workers: int, per: 
 
 def run_batch(
     jobs: Sequence[Job],
-    cfg: Any,
-    settings: dict[str, Any],
+    spec: Any,
     out_dir: Path,
     *,
     output_types: Sequence[str] = ("mask",),
-    params: Any = None,
-    hud: bool = False,
-    workers: int | None = None,
-    ray_address: str | None = None,
-    force: bool = False,
     progress: bool = False,
     stop: threading.Event | None = None,
     on_event: Callable[..., None] | None = None,
-    chunk: int | None = None,
 ) -> BatchReport:
     """Process ``jobs`` (from :func:`~streamseg.batch.inputs.plan_jobs`) and write ``batch_report.json``;
     every file that finishes gets a row in ``results.jsonl`` as it finishes.
 
     Args:
-        cfg: the :class:`~streamseg.pipeline.config.RunConfig` every worker builds its method from.
-        settings: encoder settings (``codec``, ``crf``, ``bitrate``, ``preset``).
-        output_types, params, hud: what each file is rendered into (as for ``process_video``).
+        spec: the :class:`~streamseg.pipeline.spec.RunSpec` every worker builds its parts from;
+            its ``workers`` part says how many workers (default: the cores, one ONNX Runtime
+            thread each, or ``cores // threads``; 1 without ``ray_address`` runs in this
+            process, without Ray), where (``ray_address``: ``auto`` or ``ray://HOST:PORT`` for
+            an existing cluster; else embedded Ray), whether to redo files whose outputs are
+            complete and newer than their input (``force``) and how many images per task
+            (``chunk``: default about 8 tasks per worker, at most 64 images each).
         out_dir: where the report goes (the outputs' paths are in the jobs).
-        workers: how many (default: the cores, one ONNX Runtime thread each, or ``cores //
-            cfg.threads``); 1 without ``ray_address`` runs in this process, without Ray.
-        ray_address: ``auto`` or ``ray://HOST:PORT`` for an existing cluster; else embedded Ray.
-        force: redo files whose outputs are complete and newer than their input.
+        output_types: what each file is rendered into (as for ``process_video``).
         progress: the progress bar and the summary table on stderr.
         stop: set it to stop (Ctrl-C and SIGTERM do).
         on_event: ``on_event(kind, job, **info)`` for ``start`` (``pid``), ``retry``, ``done``,
             ``failed``, ``interrupted`` (``result``), e.g. for tests; ``start`` and ``retry`` of
             images come with their :class:`~streamseg.batch.images.ImageChunk`.
-        chunk: images per task (default: about 8 tasks per worker, at most 64 images each).
 
     Returns:
         The :class:`~streamseg.batch.report.BatchReport` (``interrupted`` when stopped).
@@ -413,6 +406,7 @@ def run_batch(
     t0 = time.perf_counter()
     stop = stop or threading.Event()
     out_dir = Path(out_dir)
+    workers, ray_address, force, threads = spec.workers.workers, spec.workers.ray_address, spec.workers.force, spec.method.threads
     results = {j.input: FileResult(input=j.input, outputs=dict(zip(j.outputs, j.outputs.values()))) for j in jobs}
     for j in jobs:
         if j.rois:
@@ -443,14 +437,14 @@ def run_batch(
         log.info(f"{len(jobs)} files: {len(todo)} to process" + (f", {', '.join(notes)}" if notes else ""))
 
     cpus = cpu_count()
-    n_workers, per = plan_workers(workers, cfg.threads, cpus)
+    n_workers, per = plan_workers(workers, threads, cpus)
     use_ray = bool(ray_address) or min(n_workers, len(todo)) > 1  # one file (or worker): no Ray needed
     owned = False  # whether this run starts Ray (then it also shuts it down)
     if todo and use_ray:
         owned = not import_ray().is_initialized()  # the one-line hint before anything starts
     n_workers = max(1, min(n_workers, len(todo))) if use_ray else 1
     if not use_ray:
-        per = cfg.threads or cpus
+        per = threads or cpus
     report.workers = n_workers if todo else 0
     report.backend = ("ray " + ray_address if ray_address else "local ray") if use_ray else "in-process"
     n_images = sum(1 for j in todo if j.kind == "image")
@@ -464,17 +458,17 @@ def run_batch(
                     import ray
 
                     cluster = int(ray.cluster_resources().get("CPU", 0)) or cpus
-                    n_workers, per = plan_workers(workers, cfg.threads, cluster)
+                    n_workers, per = plan_workers(workers, threads, cluster)
                     n_workers = report.workers = max(1, min(n_workers, len(todo)))
                 else:
                     init_ray(None, max(cpus, n_workers * per))
-        cfg = cfg.with_(threads=cfg.threads or per)
+        spec = spec.with_(threads=threads or per)
         if todo:
             if progress:
                 log.info(f"starting {n_workers} worker{'s' if n_workers != 1 else ''} ({report.backend}, {per} thread{'s' if per != 1 else ''} each)")
-            run.jobs = to_tasks(run.jobs, n_workers, chunk)  # videos one per task, images in chunks
+            run.jobs = to_tasks(run.jobs, n_workers, spec.workers.chunk)  # videos one per task, images in chunks
             with run.bar:
-                wargs = (cfg, dict(settings), list(output_types), params, hud)
+                wargs = (spec, list(output_types))
                 info = _run_ray(run, wargs, stop, n_workers, per) if use_ray else _run_local(run, wargs, stop)
             report.method, report.provider = info.get("method", ""), info.get("provider", "")
             if info.get("fallback_from"):
@@ -494,4 +488,62 @@ def run_batch(
         print_summary(report, console)
         if report.report_path:
             log.info(f"report: {report.report_path}")
+    return report
+
+
+def run(
+    inputs: Any,
+    out_dir: Path | str,
+    spec: Any,
+    *,
+    rois: bool = False,
+    progress: bool = False,
+    stop: threading.Event | None = None,
+    on_event: Callable[..., None] | None = None,
+) -> BatchReport:
+    """A batch run of ``spec`` (:class:`~streamseg.pipeline.spec.RunSpec`) over ``inputs``
+    (files, folders, globs, manifests): cheap checks first (inputs, output types and files, the
+    output folder), then :func:`run_batch`.
+
+    Args:
+        rois: write the ROI stream of each file to ``<stem>_rois.jsonl`` (also with ``hands``).
+
+    Raises:
+        InputError: an input is missing or holds no video. ConfigError, OutputError: a bad
+        option or output. IncompleteError (``.report``): some files failed, after the others
+        are done. Interrupted (``.report``): stopped; finished files are kept.
+    """
+    from streamseg.batch.inputs import expand_batch_inputs, plan_jobs
+    from streamseg.errors import IncompleteError, Interrupted, OutputError
+    from streamseg.pipeline import outputs as out
+
+    types = out.check_output_types(spec.output.types_or(["mask"]), extra=("prob",))
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output folder is a file: {folder}")
+    items = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    if not items:
+        raise InputError("no input given (files, folders, globs or a manifest)")
+    files, anchors = expand_batch_inputs(items, exclude=folder)
+    jobs = plan_jobs(files, folder, types, anchors=anchors, rois=rois or spec.rois.wanted)
+    videos = [job for job in jobs if job.kind != "image"]
+    if videos and "prob" in types:
+        raise ConfigError(f"--output-type prob is for images only; the inputs have {len(videos)} video file(s), e.g. {videos[0].input}")
+    for job in videos:
+        for t, p in job.outputs.items():
+            out.check_video_output(t, Path(p), spec.output.encoder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}") from None
+    report = run_batch(jobs, spec, folder, output_types=types, progress=progress, stop=stop, on_event=on_event)
+    if report.interrupted:
+        exc: Exception = Interrupted(f"interrupted: {report.done} of {len(report.files)} files done and kept; run again to do the rest")
+        exc.report = report  # type: ignore[attr-defined]
+        raise exc
+    if report.failed:
+        names = ", ".join(Path(f.input).name for f in report.failed[:3]) + (", ..." if len(report.failed) > 3 else "")
+        exc = IncompleteError(f"{len(report.failed)} of {len(report.files)} files failed ({names}); see {report.report_path}")
+        exc.report = report  # type: ignore[attr-defined]
+        raise exc
     return report

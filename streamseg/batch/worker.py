@@ -5,9 +5,9 @@ The same class runs in this process (``--workers 1``) and as a Ray actor (one pe
 call returns plain data (dicts), never raises for a bad file: a failure belongs to its file.
 
 Example:
-    >>> from streamseg.pipeline.config import RunConfig
-    >>> w = FileWorker(RunConfig.make(method="ellipse"), {"codec": "libx264"})   # doctest: +SKIP
-    >>> w.ready()["method"]                                                       # doctest: +SKIP
+    >>> from streamseg.pipeline.spec import RunSpec
+    >>> w = FileWorker(RunSpec.make(method="ellipse"), ["mask"])   # doctest: +SKIP
+    >>> w.ready()["method"]                                        # doctest: +SKIP
     'ellipse'
 """
 
@@ -17,6 +17,7 @@ import contextlib
 import os
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -58,38 +59,29 @@ def _one_line(exc: BaseException) -> str:
 
 
 class FileWorker:
-    """Segment many video files with one loaded method.
+    """Segment many files with the parts of one spec, built once.
 
     Args:
-        cfg: the run's :class:`~streamseg.pipeline.config.RunConfig` (``rois`` is ignored: ROI
-            lines go to one ``<stem>_rois.jsonl`` per file when a job asks for it).
-        settings: :class:`~streamseg.sinks.encoder.EncoderSettings` fields (codec, crf, bitrate, preset).
-        output_types: the types every job writes (their renderers are built here).
-        params: :class:`~streamseg.effects.EffectParams` of the effects (``None``: defaults).
-        hud: burn the HUD into the videos.
+        spec: the run's :class:`~streamseg.pipeline.spec.RunSpec` (its ROI sinks are ignored:
+            ROI lines go to one ``<stem>_rois.jsonl`` per file when a job asks for it).
+        output_types: the types every job writes (their effects are configured here).
     """
 
-    def __init__(self, cfg: Any, settings: dict[str, Any], output_types: Any = ("mask",), params: Any = None, hud: bool = False) -> None:
-        self.cfg = cfg
-        self.settings = dict(settings)
+    def __init__(self, spec: Any, output_types: Any = ("mask",)) -> None:
+        self.spec = spec
         self.output_types = list(output_types)
-        self.params = params
-        self.hud = hud
-        self.person_of = None
         self.frames = 0
         self.on_frame: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._error: str | None = None
         self._exit_code = 2
-        self.seg = self.smoother = None
+        self.parts: Any = None
         self._image_processor = None
         try:
-            from streamseg.api import _build
-            from streamseg.pipeline import outputs as out
+            from streamseg.pipeline.build import build
 
             with quiet_log():
-                self.person_of = out.person_segmenter(self.output_types, provider=cfg.provider, threads=cfg.threads)
-                self.seg, self.smoother = _build(cfg.with_(rois=[]), batch=cfg.batch, log_method=False)
+                self.parts = build(spec, output_types=self.output_types, rois=False, announce=False)
         except BaseException as exc:  # noqa: BLE001 - reported by ready()
             self._error = _one_line(exc)
             self._exit_code = getattr(exc, "exit_code", 1)
@@ -98,9 +90,10 @@ class FileWorker:
         """What runs here: ``pid``, ``method``, ``provider``, ``fallback_from``; or ``error``."""
         if self._error is not None:
             return {"pid": os.getpid(), "error": self._error, "exit_code": self._exit_code}
+        seg = self.parts.segmenter
         return {
-            "pid": os.getpid(), "method": self.seg.name, "provider": getattr(self.seg, "provider", "cpu"),
-            "fallback_from": getattr(self.seg, "fallback_from", None),
+            "pid": os.getpid(), "method": seg.name, "provider": getattr(seg, "provider", "cpu"),
+            "fallback_from": getattr(seg, "fallback_from", None),
         }
 
     def progress(self) -> int:
@@ -112,11 +105,12 @@ class FileWorker:
         self._stop.set()
 
     def _set_threads(self) -> None:
-        if self.cfg.threads:
+        threads = self.spec.method.threads
+        if threads:
             with contextlib.suppress(Exception):  # numba's thread count is per calling thread
                 import numba
 
-                numba.set_num_threads(max(1, min(int(self.cfg.threads), numba.config.NUMBA_NUM_THREADS)))
+                numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
 
     def process(self, job: Any) -> dict[str, Any]:
         """Segment one file into its outputs; returns ``status`` (done, failed, interrupted),
@@ -125,10 +119,8 @@ class FileWorker:
 
         if isinstance(job, ImageChunk):
             return self.process_images(job)
-        from streamseg.pipeline import outputs as output_kinds
-        from streamseg.pipeline.config import build_rois
+        from streamseg.pipeline.build import build_roi_stage, open_roi_sinks
         from streamseg.pipeline.file_run import process_video_file
-        from streamseg.sinks.encoder import EncoderSettings
         from streamseg.sinks.output_path import commit, discard, partial_path, prepare_output
 
         self.frames = 0
@@ -148,16 +140,15 @@ class FileWorker:
                 roi_stage = roi_sinks = None
                 if rois_tmp is not None:
                     prepare_output(Path(job.rois), overwrite=True, inputs=(inp,))
-                    roi_stage, roi_sinks = build_rois(self.cfg.with_(rois=[f"jsonl:{rois_tmp}"]), source=str(inp))
-            self.seg.reset()
-            if self.smoother is not None:
-                self.smoother.reset()
+                    roi_stage = build_roi_stage(replace(self.spec.rois, sinks=(f"jsonl:{rois_tmp}",)))
+                    roi_sinks = open_roi_sinks([f"jsonl:{rois_tmp}"], source=str(inp))
+            parts, out_spec = self.parts, self.spec.output
             with quiet_log():
                 report = process_video_file(
-                    inp, outputs, self.seg, smoother=self.smoother, threshold=self.cfg.threshold,
-                    settings=EncoderSettings(**self.settings), roi_stage=roi_stage, roi_sinks=roi_sinks,
-                    batch=self.cfg.batch, progress=False, stop=self._stop, sinks=[_Counter(self)],
-                    renderers=output_kinds.renderers(list(outputs), self.params, self.person_of), hud=self.hud,
+                    inp, outputs, parts.segmenter, smoother=parts.smoother, threshold=out_spec.threshold,
+                    settings=out_spec.encoder, roi_stage=roi_stage, roi_sinks=roi_sinks,
+                    batch=self.spec.method.batch, progress=False, stop=self._stop, sinks=[_Counter(self)],
+                    effects=parts.effects, hud=out_spec.hud, scene_cut=parts.cut_detector(),
                 )
             if rois_tmp is not None:
                 commit(rois_tmp, Path(job.rois))
@@ -233,9 +224,6 @@ class FileWorker:
         """The processor of still images: no smoothing, effect types rendered once per image
         (as ``streamseg image`` builds it)."""
         if self._image_processor is None:
-            from streamseg.pipeline import outputs as output_kinds
-            from streamseg.pipeline.processor import Processor
-
-            render = output_kinds.renderers([t for t in self.output_types if t != "mask"], self.params, self.person_of)
-            self._image_processor = Processor(self.seg, None, self.cfg.threshold, output_types=tuple(render), renderers=render)
+            rendered = [t for t in self.output_types if t != "mask" and t in self.parts.effects]
+            self._image_processor = self.parts.processor(rendered, smoothing=False)
         return self._image_processor

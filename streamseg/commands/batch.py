@@ -54,14 +54,14 @@ def command(
     roi_option: RoiOptionOpt = None,
     config: ConfigOpt = None,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", "-w", min=1, help="Workers, each loading the method once [default: the cores / --threads]. 1 runs in this process, without Ray.", show_default=False)
+        Optional[int], typer.Option("--workers", "-w", min=1, help="Workers, each loading the method once \\[default: the cores / --threads]. 1 runs in this process, without Ray.", show_default=False)
     ] = None,
     ray_address: Annotated[
         Optional[str], typer.Option("--ray-address", help="Submit to an existing Ray cluster: auto or ray://HOST:PORT (default: a local Ray started for the run).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo files whose outputs are complete and newer than the input (they are skipped otherwise).")] = False,
     chunk: Annotated[
-        Optional[int], typer.Option("--chunk", min=1, help="Images per task [default: about 8 tasks per worker, at most 64 images each].", show_default=False)
+        Optional[int], typer.Option("--chunk", min=1, help="Images per task \\[default: about 8 tasks per worker, at most 64 images each].", show_default=False)
     ] = None,
     **shared: Any,
 ) -> None:

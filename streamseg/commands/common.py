@@ -25,7 +25,7 @@ MethodOpt = Annotated[
     Optional[str],
     typer.Option(
         "--method", "--model", "-m", show_default=False,
-        help=f"Method name (see `streamseg methods`) or a path to an .onnx model [default: {DEFAULT_METHOD}]. "
+        help=f"Method name (see `streamseg methods`) or a path to an .onnx model \\[default: {DEFAULT_METHOD}]. "
         "A method you name that cannot run is an error (see --fallback); the default falls back to ellipse-diag with a warning.",
     ),
 ]

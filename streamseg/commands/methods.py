@@ -8,7 +8,7 @@ import typer
 def command(
     provider: str = typer.Option("auto", "--provider", help="ONNX Runtime provider to check: auto, cuda, tensorrt, cpu."),
 ) -> None:
-    """List every segmentation method, whether it can run here and why not.
+    """List every segmentation method, whether it can run here and why not; the default is marked.
 
     Examples:
 
@@ -21,13 +21,15 @@ def command(
 
     import streamseg
     from streamseg.paths import model_dirs
+    from streamseg.pipeline.config import DEFAULT_METHOD
 
     table = Table(title="streamseg methods")
     for col in ("method", "kind", "runs here", "description / reason"):
         table.add_column(col)
     for row in streamseg.list_methods(provider=provider):
         ok = row.reason is None
-        table.add_row(row.name, row.kind, "[green]yes[/green]" if ok else "[red]no[/red]", row.description if ok else row.reason)
+        name = f"{row.name} (default)" if row.name == DEFAULT_METHOD else row.name
+        table.add_row(name, row.kind, "[green]yes[/green]" if ok else "[red]no[/red]", row.description if ok else row.reason)
     console = Console()
     console.print(table)
     from streamseg.segment.providers import describe

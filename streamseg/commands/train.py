@@ -25,10 +25,10 @@ def command(
     max_steps: int = typer.Option(0, "--max-steps", help="Stop after this many steps (smoke test)."),
     force: bool = typer.Option(False, "--force", "-f", help="Start afresh even if --out already holds a checkpoint."),
 ) -> None:
-    """Train a skin segmentation model from scratch (needs the ``train`` extra: torch).
+    """Train a skin segmentation model from scratch (needs the train extra: pip install 'streamseg\\[train]').
 
     Without --config the defaults for --arch are used; options given on the command line
-    override the config. Progressive resizing comes from the config's ``progressive`` list.
+    override the config. Progressive resizing comes from the config's progressive list.
 
     Examples:
 

@@ -37,7 +37,7 @@ def command(
         str, typer.Option("--output-type", "-T", help="What the window, the recording and the virtual camera show: " + OUTPUT_TYPES_HELP + ".")
     ] = "overlay",
     virtual_cam: Annotated[
-        bool, typer.Option("--virtual-cam", help="Send the output to a virtual camera (pip install 'streamseg[virtualcam]'; v4l2loopback on Linux, OBS on Windows/macOS).")
+        bool, typer.Option("--virtual-cam", help="Send the output to a virtual camera (pip install 'streamseg\\[virtualcam]'; v4l2loopback on Linux, OBS on Windows/macOS).")
     ] = False,
     virtual_cam_device: Annotated[
         Optional[str], typer.Option("--virtual-cam-device", help="Virtual camera device, e.g. /dev/video10 (default: the first one found).")

@@ -14,8 +14,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from streamseg.effects.base import Effect
 from streamseg.effects.mask import check_frame, feather, flat_colour
-from streamseg.effects.params import EffectParams
 
 
 def alpha_from_weight(weight: np.ndarray) -> np.ndarray:
@@ -53,6 +53,10 @@ def flatten(bgra: np.ndarray, background: tuple[int, int, int] | None = None) ->
     return cv2.blendLinear(bgr, flat_colour(h, w, tuple(background or (0, 0, 0))), a, np.float32(1.0) - a)
 
 
-def render_alpha(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
-    """Registry adapter: BGRA uint8 (H, W, 4)."""
-    return alpha(frame, mask, params.feather_px)
+class AlphaEffect(Effect):
+    """``-T alpha``: BGRA, the cut-out with alpha from the mask feathered by ``params.feather_px``."""
+
+    name, summary, channels = "alpha", "cut-out with alpha from the feathered mask (--feather)", 4
+
+    def render(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return alpha(frame, mask, self.params.feather_px)

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from streamseg.effects.mask import apply_in_box, area_down, binary, blend, box, check_frame, feather, linear_up
-from streamseg.effects.params import EffectParams
+from streamseg.effects.base import Effect
 
 
 def blur_sigma(height: int, width: int, strength: float) -> float:
@@ -86,11 +86,19 @@ def pixelate(frame: np.ndarray, mask: np.ndarray, strength: float = 0.5, feather
     return out
 
 
-def render_blur(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
-    """Registry adapter: BGR uint8 (H, W, 3)."""
-    return blur(frame, mask, params.strength, params.feather_px)
+class BlurEffect(Effect):
+    """``-T blur``: BGR, skin blurred by ``params.strength``, feathered by ``params.feather_px``."""
+
+    name, summary = "blur", "skin blurred (--strength)"
+
+    def render(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return blur(frame, mask, self.params.strength, self.params.feather_px)
 
 
-def render_pixelate(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
-    """Registry adapter: BGR uint8 (H, W, 3)."""
-    return pixelate(frame, mask, params.strength, params.feather_px)
+class PixelateEffect(Effect):
+    """``-T pixelate``: BGR, skin pixelated by ``params.strength``, feathered by ``params.feather_px``."""
+
+    name, summary = "pixelate", "skin pixelated (--strength)"
+
+    def render(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return pixelate(frame, mask, self.params.strength, self.params.feather_px)

@@ -1,7 +1,7 @@
 """``-T hair``: the person mask minus the skin mask (saturated subtraction).
 
 What is left of the person is hair, and also clothes and anything held; the person mask
-comes from MediaPipe's selfie segmentation (method ``mediapipe``).
+comes from MediaPipe's selfie segmentation, shipped as ONNX (``person-selfie-256.onnx``).
 
 Example:
     >>> import numpy as np
@@ -16,8 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from streamseg.effects.params import EffectParams
-from streamseg.errors import ConfigError
+from streamseg.effects.base import Effect
 
 
 def _as_float(mask: np.ndarray) -> np.ndarray:
@@ -52,12 +51,11 @@ def hair_mask_image(person: np.ndarray, skin: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
 
 
-def render_hair(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
-    """Registry adapter: BGR uint8 (H, W, 3) 0/255 mask.
+class HairEffect(Effect):
+    """``-T hair``: BGR 0/255, where the person (``person_of`` of the frame: the shipped person
+    model) is and the skin is not."""
 
-    Raises:
-        ConfigError: no person mask was given.
-    """
-    if person is None:
-        raise ConfigError("-T hair needs a person mask (MediaPipe selfie segmentation); none was computed")
-    return hair_mask_image(person, mask)
+    name, summary, needs_person = "hair", "person mask minus skin mask (0/255)", True
+
+    def render(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return hair_mask_image(self.person_of(frame), mask)

@@ -75,3 +75,14 @@ def draw_hud(image: np.ndarray, lines: list[str], scale: float | None = None) ->
     for text, (sz, base) in zip(lines, sizes):
         y += line_h
         cv2.putText(image, text, (pad, y - base - pad // 4), FONT, s, colour, thick, cv2.LINE_AA)
+
+
+def burn_hud(picture: np.ndarray, lines: list[str]) -> np.ndarray:
+    """A copy of ``picture`` with ``lines`` drawn by :func:`draw_hud` (the pictures a run renders
+    are shared by its sinks: never draw on them). A grey (H, W) picture becomes BGR, so the box
+    and its text show."""
+    import cv2
+
+    out = cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR) if picture.ndim == 2 else picture.copy()
+    draw_hud(out, lines)
+    return out

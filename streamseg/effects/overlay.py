@@ -15,8 +15,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from streamseg.effects.base import Effect
 from streamseg.effects.mask import binary, check_frame, flat_colour
-from streamseg.effects.params import EffectParams, OverlayStyle
+from streamseg.effects.params import OverlayStyle
 
 
 def outline_width(height: int, style: OverlayStyle) -> int:
@@ -52,6 +53,11 @@ def overlay(frame: np.ndarray, mask: np.ndarray, style: OverlayStyle = OverlaySt
     return out
 
 
-def render_overlay(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
-    """Registry adapter: BGR uint8 (H, W, 3)."""
-    return overlay(frame, mask, params.overlay)
+class OverlayEffect(Effect):
+    """``-T overlay``: BGR, skin tinted and outlined in the style of ``params.overlay``; the run
+    draws the ROI messages on it."""
+
+    name, summary, draws_rois = "overlay", "skin tinted (--overlay-color, --overlay-alpha) and outlined", True
+
+    def render(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return overlay(frame, mask, self.params.overlay)

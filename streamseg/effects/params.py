@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from streamseg.errors import ConfigError
 
-#: BGR colour of the overlay tint; the same magenta as :mod:`streamseg.render`
+#: BGR colour of the overlay tint
 MAGENTA = (255, 0, 255)
 #: named colours accepted by ``--overlay-color`` and backgrounds (BGR)
 COLORS: dict[str, tuple[int, int, int]] = {

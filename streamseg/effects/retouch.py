@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from streamseg.effects.mask import add_weighted_delta, apply_in_box, area_down, check_frame, linear_up
-from streamseg.effects.params import EffectParams
+from streamseg.effects.base import Effect
 
 #: guided-filter regularisation: local standard deviations below about 15 grey levels are smoothed
 EPS = 15.0**2
@@ -84,6 +84,10 @@ def retouch(
     return apply_in_box(frame, mask, feather_px, pad, fn, multiple=s)
 
 
-def render_retouch(frame: np.ndarray, mask: np.ndarray, params: EffectParams, person: np.ndarray | None = None) -> np.ndarray:
-    """Registry adapter: BGR uint8 (H, W, 3)."""
-    return retouch(frame, mask, params.strength, params.feather_px)
+class RetouchEffect(Effect):
+    """``-T retouch``: BGR, skin smoothed by ``params.strength``, feathered by ``params.feather_px``."""
+
+    name, summary = "retouch", "edge-preserving skin smoothing (--strength)"
+
+    def render(self, frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return retouch(frame, mask, self.params.strength, self.params.feather_px)

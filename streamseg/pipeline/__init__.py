@@ -1,9 +1,11 @@
 """The one assembly layer: the stages joined into runs.
 
 source -> :class:`Processor` (reset, segment, smooth, threshold, ROIs, render) -> sinks
-(:class:`~streamseg.sinks.base.Sink`: ``write(result)``, ``close()``).
+(``write(result)``, ``close()``).
 
-- :mod:`~streamseg.pipeline.config`: :class:`RunConfig` from options and a ``--config`` file, one validator;
+- :mod:`~streamseg.pipeline.spec`: :class:`RunSpec`, what a run is made of, and its one validator
+  (:mod:`~streamseg.pipeline.config` holds the checks and reads ``--config`` files);
+- :mod:`~streamseg.pipeline.build`: :func:`build`, a spec -> the :class:`Parts` of a run;
 - :mod:`~streamseg.pipeline.processor`: :class:`Processor`, :class:`RunReport`;
 - :mod:`~streamseg.pipeline.file_run`: video files, no frame dropped;
 - :mod:`~streamseg.pipeline.live_run`: cameras and streams, newest frame wins;
@@ -19,11 +21,13 @@ from typing import Any
 
 #: name -> submodule (imported on first use, so the CLI starts fast)
 _NAMES = {
-    "RunConfig": "config", "build_rois": "config", "build_smoother": "config", "check_table": "config",
-    "load_run_config": "config", "parse_assignments": "config",
+    "RunSpec": "spec", "MethodSpec": "spec", "SmoothSpec": "spec", "OutputSpec": "spec", "RoiSpec": "spec",
+    "LiveSpec": "spec", "WorkerSpec": "spec",
+    "Parts": "build",
+    "check_table": "config", "check_value": "config", "load_run_config": "config", "parse_assignments": "config",
     "process_video_file": "file_run", "run_frames": "file_run",
     "ImagesReport": "image_run", "run_images": "image_run",
-    "hud_lines": "live_run", "live_run": "live_run", "run_live": "live_run",
+    "run_live": "live_run",
     "Processor": "processor", "RunReport": "processor", "StageTimes": "processor", "stop_on_signals": "processor",
 }
 __all__ = sorted(_NAMES)

@@ -1,20 +1,24 @@
-"""The run configuration: what a run is made of, from keyword options and a ``--config`` TOML
-file, checked by one validator before anything loads; and the builders that turn it into parts.
+"""The checks behind :meth:`streamseg.pipeline.spec.RunSpec.make`, the one validator of a
+run's options: :func:`check_value` (one option's type and range, the same for a config file's
+value, a command-line flag and a Python API argument), :func:`check_table` (a config table's
+keys and types), :func:`load_run_config` (a ``--config`` TOML file) and
+:func:`check_method_name`.
 
 A config file has up to four tables; options given directly win over the file:
 
 - ``[method]``: ``name``, ``provider``, ``threads``, ``size``, ``batch``, ``strict``,
-  ``params`` (classical parameter file), ``tta`` (``none`` or ``flip``) and method settings
+  ``params`` (classical parameter file), ``tta`` (``none`` or ``flip``), ``quality``
+  (``fast``, ``balanced`` or ``best``) and method settings
   (``open``, ``blur``, ``backend``, ``model_selection``, ``io_binding``, ``postprocess``) handed
   to the method;
-- ``[output]``: ``threshold``;
-- ``[smooth]``: smoothing settings (checked by :mod:`streamseg.smooth.config`);
+- ``[output]``: ``threshold``, ``types``, the effect settings (``feather``, ``strength``,
+  ``overlay_color``, ``overlay_alpha``, ``outline``), the encoder's (``codec``, ``crf``,
+  ``bitrate``, ``preset``), ``hud`` and ``alert_above``;
+- ``[smooth]``: ``mode`` (what ``--smooth`` takes) and smoothing settings (checked by
+  :mod:`streamseg.smooth.config`);
 - ``[rois]``: ROI settings (checked by :class:`streamseg.rois.RoiOptions`).
 
 Example:
-    >>> cfg = RunConfig.make(method="ellipse", smooth="ema", smooth_params={"ema.alpha": 0.6})
-    >>> cfg.method, cfg.smooth_params
-    ('ellipse', {'ema.alpha': 0.6})
     >>> check_table({"threads": "two"}, {"threads": int}, "[method]")
     Traceback (most recent call last):
     ...
@@ -30,7 +34,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -50,18 +53,21 @@ _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "tru
 
 #: [method] keys that are MethodOptions fields, and the method settings passed on in ``extra``
 METHOD_KEYS: dict[str, Any] = {
-    "name": str, "provider": str, "threads": int, "size": int, "batch": int, "strict": bool, "fallback": bool, "params": str, "tta": str,
+    "name": str, "provider": str, "threads": int, "size": int, "batch": int, "strict": bool, "fallback": bool, "params": str, "tta": str, "quality": str,
     "open": int, "blur": (int, float), "backend": str, "model_selection": int, "io_binding": bool, "postprocess": dict,
 }
-OUTPUT_KEYS: dict[str, Any] = {"threshold": (int, float)}
+OUTPUT_KEYS: dict[str, Any] = {
+    "threshold": (int, float), "types": (str, list), "feather": (int, float), "strength": (int, float), "overlay_color": str,
+    "overlay_alpha": (int, float), "outline": bool, "codec": str, "crf": int, "bitrate": str, "preset": str, "hud": bool,
+    "alert_above": (int, float),
+}
 TABLES: dict[str, dict[str, Any] | None] = {"method": METHOD_KEYS, "output": OUTPUT_KEYS, "smooth": None, "rois": None}
-_OPTION_FIELDS = ("name", "provider", "threads", "size", "batch", "strict", "fallback", "params", "tta")
-#: the options :func:`check_value` checks, in a config file, on the command line and in the API
-CHECKED_OPTIONS = ("threshold", "provider", "threads", "size", "batch", "tta", "strict", "fallback")
 #: the most frames per inference (``--batch``)
 MAX_BATCH = 64
-#: the smallest model input size (``--size``)
+#: the smallest model input size (``--size``) and camera width or height (``--width``)
 MIN_SIZE = 16
+#: the constant rate factors x264 and x265 take (``--crf``)
+CRF_RANGE = (0, 51)
 
 
 def max_threads() -> int:
@@ -75,14 +81,137 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _fraction(value: Any) -> str | None:
+    return None if _is_number(value) and 0 <= value <= 1 else "a number in [0, 1]"
+
+
+def _switch(value: Any) -> str | None:
+    return None if value is None or isinstance(value, bool) else "true or false"
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) else "a string"
+
+
+def _positive(value: Any) -> str | None:
+    return None if _is_number(value) and value > 0 else "a number above 0"
+
+
+def _count(value: Any) -> str | None:
+    return None if _is_int(value) and value >= 1 else "an integer of at least 1"
+
+
+def _path(value: Any) -> str | None:
+    return None if isinstance(value, (str, Path)) and str(value) else "a path"
+
+
+def _threads(value: Any) -> str | None:
+    top = max_threads()
+    return None if _is_int(value) and 0 <= value <= top else f"an integer from 0 (the library's default) to {top} (the cores of this machine)"
+
+
+def _batch(value: Any) -> str | None:
+    return None if _is_int(value) and 1 <= value <= MAX_BATCH else f"an integer from 1 to {MAX_BATCH}"
+
+
+def _size(value: Any) -> str | None:
+    return None if value is None or (_is_int(value) and value >= MIN_SIZE) else f"an integer of at least {MIN_SIZE}"
+
+
+def _crf(value: Any) -> str | None:
+    lo, hi = CRF_RANGE
+    return None if _is_int(value) and lo <= value <= hi else f"an integer from {lo} to {hi}"
+
+
+def _provider(value: Any) -> str | None:
+    from streamseg.segment.providers import CHOICES, parse_provider
+
+    try:
+        if not isinstance(value, str):
+            raise ConfigError("not a string")
+        parse_provider(value)
+    except ConfigError:
+        return f"one of {', '.join(CHOICES)} (or cuda:N, dml:N)"
+    return None
+
+
+def _quality(value: Any) -> str | None:
+    from streamseg.segment.quality import QUALITIES
+
+    return None if value in QUALITIES else f"{', '.join(QUALITIES[:-1])} or {QUALITIES[-1]}"
+
+
+def _method(value: Any) -> str | None:
+    return None if isinstance(value, (str, Path)) and str(value) else "a method name or a path to an .onnx file"
+
+
+def _types(value: Any) -> str | None:
+    ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(t, str) for t in value))
+    return None if ok else "output type names (a list, or comma-separated)"
+
+
+def _rois(value: Any) -> str | None:
+    ok = isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(t, str) for t in value))
+    return None if ok else "ROI sink specs (jsonl:-, jsonl:FILE, osc://HOST:PORT, ws://HOST:PORT)"
+
+
+def _table(value: Any) -> str | None:
+    return None if isinstance(value, Mapping) else "a table of settings"
+
+
+def _colour(value: Any) -> str | None:
+    ok = isinstance(value, str) or (isinstance(value, tuple) and len(value) == 3)
+    return None if ok else "a colour name, #RRGGBB, R,G,B or a (B, G, R) tuple"
+
+
+def _pixels(value: Any) -> str | None:
+    return None if _is_number(value) and value >= 0 else "a number of pixels >= 0"
+
+
+def _tta(value: Any) -> str | None:
+    return None if isinstance(value, str) else "a string (none or flip)"
+
+
+def _side(value: Any) -> str | None:
+    return None if value is None or (_is_int(value) and value >= MIN_SIZE) else f"an integer of at least {MIN_SIZE}"
+
+
+#: option -> check (``None`` when the value is good, else what it must be); :func:`check_value`
+CHECKS: dict[str, Any] = {
+    "method": _method, "provider": _provider, "threads": _threads, "size": _size, "batch": _batch, "tta": _tta,
+    "quality": _quality, "strict": _switch, "fallback": _switch, "params": _path, "method_settings": _table,
+    "smooth": _text, "smooth_params": _table,
+    "output_types": _types, "output_type": _types, "threshold": _fraction, "feather": _pixels,
+    "strength": _fraction, "overlay_color": _colour, "overlay_alpha": _fraction, "outline": _switch,
+    "codec": _text, "crf": _crf, "bitrate": _text, "preset": _text, "hud": _switch, "stats_csv": _path, "alert_above": _fraction,
+    "rois": _rois, "hands": _switch, "roi_options": _table,
+    "width": _side, "height": _side, "fps": _positive, "mjpg": _switch, "reconnect": _switch, "timeout": _positive, "loop": _switch,
+    "max_frames": _count, "duration": _positive, "status": _switch, "status_interval": _positive,
+    "virtual_cam": _switch, "virtual_cam_device": _text, "virtual_cam_backend": _text,
+    "workers": _count, "ray_address": _text, "force": _switch, "chunk": _count,
+}
+
+
+#: options whose messages name their command-line flag when given directly (the effect settings
+#: are known by their flags)
+FLAG_NAMES = {
+    "feather": "--feather", "strength": "--strength", "overlay_color": "--overlay-color", "overlay_alpha": "--overlay-alpha",
+    "outline": "--outline", "alert_above": "--alert-above",
+}
+
+
 def check_value(key: str, value: Any, where: str = "") -> Any:
-    """The one check of a run option's type and range, the same for a config file's value, a
-    command-line flag and a Python API argument: ``threshold`` (a finite number in [0, 1]),
-    ``provider`` (:data:`streamseg.segment.providers.CHOICES`, ``cuda:N``, ``dml:N``),
-    ``threads`` (0 = the library's default, at most :func:`max_threads`), ``size``
-    (``None`` or at least :data:`MIN_SIZE`), ``batch`` (1 to :data:`MAX_BATCH`), ``tta``
-    (a string, checked against the method later), ``strict`` and ``fallback`` (booleans or
-    ``None``). Other keys pass unchecked.
+    """The one check of a run option's type and range (:data:`CHECKS`), the same for a config
+    file's value, a command-line flag and a Python API argument: ``threshold`` and the other
+    fractions (finite numbers in [0, 1]), ``provider`` (:data:`streamseg.segment.providers.CHOICES`,
+    ``cuda:N``, ``dml:N``), ``threads`` (0 = the library's default, at most :func:`max_threads`),
+    ``size`` (``None`` or at least :data:`MIN_SIZE`), ``batch`` (1 to :data:`MAX_BATCH`),
+    ``crf`` (:data:`CRF_RANGE`), ``quality``, switches (booleans or ``None``), counts and
+    seconds. Keys without a check pass as they are.
 
     Args:
         key: the option's name. value: its value. where: what the message names before the
@@ -94,48 +223,11 @@ def check_value(key: str, value: Any, where: str = "") -> Any:
     Raises:
         ConfigError: ``<where> <key>: must be ..., got <value>``.
     """
-    name = f"{where} {key}".strip()
-
-    def bad(want: str) -> ConfigError:
-        return ConfigError(f"{name}: must be {want}, got {value!r}")
-
-    if key == "threshold":
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or not 0 <= value <= 1:
-            raise bad("a number in [0, 1]")
-    elif key == "threads":
-        top = max_threads()
-        if not _is_int(value) or not 0 <= value <= top:
-            raise bad(f"an integer from 0 (the library's default) to {top} (the cores of this machine)")
-    elif key == "batch":
-        if not _is_int(value) or not 1 <= value <= MAX_BATCH:
-            raise bad(f"an integer from 1 to {MAX_BATCH}")
-    elif key == "size":
-        if value is not None and (not _is_int(value) or value < MIN_SIZE):
-            raise bad(f"an integer of at least {MIN_SIZE}")
-    elif key == "provider":
-        from streamseg.segment.providers import CHOICES, parse_provider
-
-        try:
-            if not isinstance(value, str):
-                raise ConfigError("not a string")
-            parse_provider(value)
-        except ConfigError:
-            raise bad(f"one of {', '.join(CHOICES)} (or cuda:N, dml:N)") from None
-    elif key == "tta":
-        if not isinstance(value, str):
-            raise bad("a string (none or flip)")
-    elif key in ("strict", "fallback"):
-        if value is not None and not isinstance(value, bool):
-            raise bad("true or false")
+    check = CHECKS.get(key)
+    want = check(value) if check is not None else None
+    if want is not None:
+        raise ConfigError(f"{f'{where} {FLAG_NAMES.get(key, key) if not where else key}'.strip()}: must be {want}, got {value!r}")
     return value
-
-
-def _check_options(table: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """``table`` with every key of :data:`CHECKED_OPTIONS` in it checked by :func:`check_value`."""
-    for key in CHECKED_OPTIONS:
-        if key in table:
-            check_value(key, table[key], where)
-    return dict(table)
 
 
 def check_table(table: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -214,143 +306,8 @@ def load_run_config(path: str | Path | None) -> dict[str, dict[str, Any]]:
         if not isinstance(data[key], dict):
             raise ConfigError(f"{path}: {key} must be a table ([{key}])")
         where = f"{path} [{key}]"
-        out[key] = _check_options(check_table(data[key], schema, where), where) if schema is not None else dict(data[key])
+        out[key] = check_table(data[key], schema, where) if schema is not None else dict(data[key])
     return out
-
-
-@dataclass
-class RunConfig:
-    """Everything a run is made of except its source and destinations.
-
-    Attributes:
-        method: a registered method name or a path to an ``.onnx`` file.
-        provider, threads, size, batch, params, tta: see :class:`~streamseg.segment.MethodOptions`.
-        strict, fallback: what happens when the method cannot run. The default model (no method
-            given) falls back to a classical method with a warning; a method the user named
-            (option or ``[method] name``) is an error unless ``fallback`` is set. ``strict``
-            makes the default model strict too. :meth:`make` resolves ``strict`` to a bool.
-        method_settings: method-specific settings (``MethodOptions.extra``).
-        threshold: skin probability threshold in [0, 1].
-        smooth: ``none``, a smoother or a ``+``-combination; ``None`` = the default for the
-            method's kind (``motion`` for models, ``motion+hysteresis`` for classical methods).
-        smooth_params: smoothing setting overrides (``{"ema.alpha": 0.6}``).
-        rois: ROI sink specs (``jsonl:-``, ``osc://HOST:PORT``, ``ws://HOST:PORT``).
-        hands: 21 hand landmarks and gestures in the ROI messages.
-        roi_options: ROI setting overrides.
-    """
-
-    method: str = DEFAULT_METHOD
-    provider: str = "auto"
-    threads: int = 0
-    size: int | None = None
-    batch: int = 1
-    strict: bool | None = None
-    fallback: bool = False
-    params: Path | None = None
-    tta: str = "none"
-    method_settings: dict[str, Any] = field(default_factory=dict)
-    threshold: float = 0.5
-    smooth: str | None = None
-    smooth_params: dict[str, Any] = field(default_factory=dict)
-    rois: list[str] = field(default_factory=list)
-    hands: bool = False
-    roi_options: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def make(
-        cls,
-        config: str | Path | Mapping[str, Any] | None = None,
-        *,
-        smooth_params: Mapping[str, Any] | None = None,
-        roi_options: Mapping[str, Any] | None = None,
-        **options: Any,
-    ) -> "RunConfig":
-        """Options over a config file (path, or its tables as a dict) over the defaults.
-
-        ``options`` are the attributes above; ``None`` values mean "not given".
-
-        Raises:
-            ConfigError: an unknown option, a bad file, or a value of the wrong type or range.
-        """
-        tables = load_run_config(config) if not isinstance(config, Mapping) else {
-            k: (_check_options(check_table(v, TABLES[k], f"[{k}]"), f"[{k}]") if TABLES.get(k) else dict(v))
-            for k, v in config.items() if k in TABLES
-        }
-        if isinstance(config, Mapping) and set(config) - set(TABLES):
-            raise ConfigError(f"unknown table(s) {', '.join(sorted(set(config) - set(TABLES)))}; known: {', '.join(TABLES)}")
-        cfg = cls()
-        method_table = dict(tables.get("method", {}))
-        for key in _OPTION_FIELDS:
-            if key in method_table:
-                value = method_table.pop(key)
-                setattr(cfg, "method" if key == "name" else key, Path(value) if key == "params" else value)
-        cfg.method_settings = method_table
-        if "threshold" in tables.get("output", {}):
-            cfg.threshold = float(tables["output"]["threshold"])
-        cfg.smooth_params = {**tables.get("smooth", {}), **dict(smooth_params or {})}
-        cfg.roi_options = {**tables.get("rois", {}), **dict(roi_options or {})}
-        known = {f for f in cls.__dataclass_fields__}
-        bad = sorted(set(options) - known)
-        if bad:
-            raise ConfigError(f"unknown option(s) {', '.join(bad)}; known: {', '.join(sorted(known))}")
-        for key, value in options.items():
-            if value is not None:
-                setattr(cfg, key, check_value(key, value))
-        explicit = options.get("method") is not None or "name" in tables.get("method", {})
-        if cfg.strict and cfg.fallback:
-            raise ConfigError("--strict and --fallback contradict each other; give one")
-        if cfg.strict is None:
-            cfg.strict = explicit and not cfg.fallback
-        cfg.strict = bool(cfg.strict)
-        if cfg.method is None:
-            cfg.method = DEFAULT_METHOD
-        if isinstance(cfg.rois, str):
-            cfg.rois = [cfg.rois]
-        cfg.rois = list(cfg.rois or [])
-        return cfg.check()
-
-    def check(self) -> "RunConfig":
-        """Check ranges and that the smoothing and ROI settings are valid, before any model loads.
-
-        Raises:
-            ConfigError: the first bad value, named.
-        """
-        for key in CHECKED_OPTIONS:  # a bad value is an error before anything loads
-            check_value(key, getattr(self, key))
-        if not isinstance(self.method, (str, Path)):
-            raise ConfigError(f"method: must be a method name or a path to an .onnx file, got {self.method!r}")
-        check_method_name(str(self.method), fallback=not self.strict)
-        from streamseg.segment.registry import check_tta_for
-
-        check_tta_for(str(self.method), self.tta)
-        if self.smooth is not None or self.smooth_params:
-            build_smoother(self, kind="model")  # settings are checked whatever the default smoother
-        if self.rois or self.hands or self.roi_options:
-            from streamseg.rois import RoiOptions
-
-            RoiOptions.from_dict({**self.roi_options, "hands": self.hands or bool(self.roi_options.get("hands", False))}).validate()
-        if self.hands:
-            from streamseg.rois.blaze import unavailable_reason
-
-            reason = unavailable_reason(hands=True)
-            if reason:
-                from streamseg.errors import MethodError
-
-                raise MethodError(f"--hands: {reason}")
-        return self
-
-    def method_options(self, batch: int | None = None):
-        """The :class:`~streamseg.segment.MethodOptions` of this run."""
-        from streamseg.segment import MethodOptions
-
-        return MethodOptions(
-            provider=self.provider, threads=self.threads, size=self.size, batch=batch or self.batch,
-            strict=bool(self.strict), fallback=bool(self.fallback), params=self.params, tta=self.tta, extra=dict(self.method_settings),
-        )
-
-    def with_(self, **changes: Any) -> "RunConfig":
-        """A copy with some attributes changed."""
-        return replace(self, **changes)
 
 
 def check_method_name(name: str, fallback: bool = False) -> None:
@@ -373,33 +330,3 @@ def check_method_name(name: str, fallback: bool = False) -> None:
     if name not in method_names():
         known = ", ".join(method_names())
         raise MethodError(f"unknown method {name!r}; known: {known} (or a path to an .onnx file)")
-
-
-def build_smoother(cfg: RunConfig, kind: str = "model"):
-    """The smoother of ``cfg`` for a method of ``kind``, or ``None`` for ``none``.
-
-    The default per kind is the one policy of :data:`streamseg.smooth.DEFAULT_SMOOTH_BY_KIND`;
-    a hysteresis band follows the run's threshold unless set explicitly.
-    """
-    from streamseg.smooth import DEFAULT_SMOOTH, DEFAULT_SMOOTH_BY_KIND, make_smoother, parse_spec
-
-    spec = cfg.smooth or DEFAULT_SMOOTH_BY_KIND.get(kind, DEFAULT_SMOOTH)
-    if spec == "none":
-        return None
-    params = dict(cfg.smooth_params or {})
-    if parse_spec(spec)[1] and not any(k.startswith("hysteresis") or k == "threshold" for k in params):
-        params["hysteresis.threshold"] = cfg.threshold
-    return make_smoother(spec, params or None)
-
-
-def build_rois(cfg: RunConfig, source: str):
-    """(roi_stage, roi_sinks) of ``cfg``; (None, None) without ``rois`` and ``hands``."""
-    if not cfg.rois and not cfg.hands:
-        return None, None
-    from streamseg.rois import RoiOptions, RoiStage, open_roi_sinks
-
-    values = dict(cfg.roi_options)
-    values["hands"] = cfg.hands or bool(values.get("hands", False))
-    stage = RoiStage(RoiOptions.from_dict(values).validate())
-    sinks = open_roi_sinks(list(cfg.rois), source=source)
-    return stage, sinks

@@ -24,6 +24,11 @@ from streamseg.pipeline.processor import Processor, RunReport, stop_on_signals
 from streamseg.segment.base import Segmenter
 
 
+def picture_of(output_type: str) -> Callable[[Any], Any]:
+    """``FrameResult -> picture`` of ``output_type``: what the run's processor rendered."""
+    return lambda result: result.pictures[output_type]
+
+
 def _batches(frames: Iterator[Frame], n: int) -> Iterator[list[Frame]]:
     batch: list[Frame] = []
     for f in frames:
@@ -99,8 +104,9 @@ def process_video_file(
     progress: bool = True,
     stop: threading.Event | None = None,
     sinks: Sequence[Any] = (),
-    renderers: Mapping[str, Callable[[Any], Any]] | None = None,
+    effects: Mapping[str, Any] | None = None,
     hud: bool = False,
+    scene_cut: Any | bool = True,
 ) -> RunReport:
     """Segment every frame of ``input`` and write one video per output type.
 
@@ -116,10 +122,11 @@ def process_video_file(
         stop: set it to stop early (SIGINT/SIGTERM also do).
         sinks: more :class:`~streamseg.sinks.base.Sink` objects (written after the videos; closed
             by their owner).
-        renderers: output type -> ``FrameResult -> picture`` (:func:`streamseg.pipeline.outputs.renderers`);
-            needed for the types of :mod:`streamseg.effects` that :mod:`streamseg.render` does not draw.
-            4-channel types (``alpha``) go to ``.mov`` / ``.webm`` alpha writers.
+        effects: output type -> configured :class:`~streamseg.effects.base.Effect` (a type
+            without one gets the defaults). 4-channel types (``alpha``) go to ``.mov`` /
+            ``.webm`` alpha writers.
         hud: burn the HUD (method, fps, skin fraction) into every output video.
+        scene_cut: the processor's scene-cut detector (see :class:`~streamseg.pipeline.Processor`).
 
     Returns:
         The run report; ``report.outputs`` maps each type to its file, ``report.output`` is the first.
@@ -131,27 +138,27 @@ def process_video_file(
     """
     from streamseg.capture.file import FileSource
     from streamseg.pipeline.outputs import HudText, open_video_sink
-    from streamseg.pipeline.outputs import renderers as make_renderers
 
     stop = stop or threading.Event()
     source = FileSource(input)
     info = source.info
     videos: dict[str, Any] = {}
-    render = dict(renderers) if renderers is not None else make_renderers(list(outputs))
     hud_text = HudText(segmenter) if hud else None
     ok = False
     hard_stop = False  # a second Ctrl-C: stop at once, but keep what was written
     try:
         for kind, path in outputs.items():
             videos[kind] = open_video_sink(
-                kind, path, info.width, info.height, info.fps, render[kind], time_base=info.time_base,
+                kind, path, info.width, info.height, info.fps, picture_of(kind), time_base=info.time_base,
                 settings=settings, audio_from=input if info.has_audio else None, hud=hud_text,
             )
         if roi_stage is not None:
             roi_stage.warmup(info.height, info.width)
         # a grey mask video needs no rendered picture (its sink encodes the mask itself)
         rendered = tuple(t for t in outputs if not getattr(videos[t], "grey", False))
-        processor = Processor(segmenter, smoother, threshold, output_types=rendered, roi_stage=roi_stage, renderers=render)
+        processor = Processor(
+            segmenter, smoother, threshold, output_types=rendered, roi_stage=roi_stage, effects=effects, scene_cut=scene_cut,
+        )
         all_sinks: list[Any] = [*videos.values()]
         if roi_sinks is not None:
             all_sinks.append(roi_sinks)
@@ -229,3 +236,72 @@ def process_video_file(
             roi_stage.close()
         if roi_sinks is not None:
             roi_sinks.close()
+
+
+def output_paths(dst: Any, types: Sequence[str], inp: Path) -> dict[str, Path]:
+    """Output type -> path of a file run: ``dst`` a file (one type; with several,
+    ``<name>_<type>.<ext>`` next to it), a folder, a type -> path mapping, or ``None``
+    (``<stem>_<type>.mp4`` next to the input; ``.mov`` for types with alpha).
+
+    Raises:
+        ConfigError: a mapping that misses a type.
+    """
+    from streamseg.errors import ConfigError
+    from streamseg.pipeline.outputs import default_output_name
+
+    if isinstance(dst, Mapping):
+        outputs = {t: Path(dst[t]) for t in types if t in dst}
+        if set(outputs) != set(types):
+            raise ConfigError(f"dst: give a path for every output type ({', '.join(types)})")
+        return outputs
+    if dst is not None and Path(dst).suffix and not Path(dst).is_dir():
+        if len(types) == 1:
+            return {types[0]: Path(dst)}
+        # a file name with several types: <name>_<type>.<ext> next to it (never a folder named out.mp4)
+        return {t: Path(dst).parent / default_output_name(Path(dst).stem, t) for t in types}
+    folder = Path(dst) if dst is not None else inp.parent
+    return {t: folder / default_output_name(inp.stem, t) for t in types}
+
+
+def run(
+    src: Path | str | None,
+    dst: Any,
+    spec: Any,
+    *,
+    sinks: Sequence[Any] = (),
+    progress: bool = False,
+    stop: threading.Event | None = None,
+    overwrite: bool = False,
+) -> RunReport:
+    """A video file run of ``spec`` (:class:`~streamseg.pipeline.spec.RunSpec`): cheap checks
+    first (input, output types and paths), then :func:`~streamseg.pipeline.build.build`, then
+    :func:`process_video_file`. ``sinks`` are the caller's (written, never closed here).
+
+    Args:
+        src: the video file (``None``: the demo clip of a source checkout).
+        dst: see :func:`output_paths`.
+    """
+    from streamseg.capture.file import probe_video
+    from streamseg.paths import demo_clip
+    from streamseg.pipeline import outputs as out
+    from streamseg.pipeline.build import build, open_roi_sinks, stats_sinks
+    from streamseg.sinks.output_path import prepare_output, released_on_error
+
+    inp = Path(src) if src is not None else demo_clip()
+    types = out.check_output_types(spec.output.types_or(["mask"]))
+    probe_video(inp)  # fail on a bad input before loading a model
+    settings = spec.output.encoder
+    outputs = {t: out.check_video_output(t, p, settings) for t, p in output_paths(dst, types, inp).items()}
+    stats_csv = spec.output.stats_csv
+    out.check_run_outputs([(f"the {t} video", p) for t, p in outputs.items()], stats_csv, spec.rois.sinks, inputs=(inp,), overwrite=overwrite)
+    outputs = {t: prepare_output(p, overwrite=overwrite, inputs=(inp,)) for t, p in outputs.items()}
+    csv_path = prepare_output(stats_csv, overwrite=overwrite, inputs=(inp,)) if stats_csv is not None else None
+    with released_on_error(*outputs.values(), csv_path):
+        parts = build(spec, output_types=types)
+        roi_sinks = open_roi_sinks(spec.rois.sinks, source=str(inp))
+        with stats_sinks(spec, csv_path, roi_sinks) as extra:
+            return process_video_file(
+                inp, outputs, parts.segmenter, smoother=parts.smoother, threshold=spec.output.threshold,
+                settings=settings, roi_stage=parts.roi_stage, roi_sinks=roi_sinks, batch=spec.method.batch, progress=progress,
+                stop=stop, sinks=[*sinks, *extra], effects=parts.effects, hud=spec.output.hud, scene_cut=parts.cut_detector(),
+            )

@@ -1,43 +1,26 @@
 """Live runs: newest frame wins (the capture thread keeps only the latest frame), results go to
-any number of sinks (window, recording, ROI stream), and the run owns their finish-or-abort policy.
+any number of sinks (window, recording, ROI stream, virtual camera), and the run owns their
+finish-or-abort policy: it closes what it opens, never the caller's sinks.
 
 Example:
-    >>> from streamseg.segment import create
-    >>> hud_lines(Processor(create("ellipse")), 30.0, 12.5)[0]
-    'method: ellipse'
+    >>> import threading
+    >>> from streamseg.pipeline.spec import RunSpec
+    >>> from streamseg.paths import demo_clip
+    >>> report = run(demo_clip(), RunSpec.make(method="ellipse", max_frames=3))   # doctest: +SKIP
+    >>> report.frames_out                                                        # doctest: +SKIP
+    3
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 from streamseg import log
+from streamseg.errors import ConfigError
 from streamseg.pipeline.processor import Processor, RunReport, stop_on_signals
-
-
-def hud_lines(processor: Processor, fps: float, latency_ms: float) -> list[str]:
-    """The live window's HUD: method, provider, fps, latency."""
-    seg = processor.segmenter
-    name = seg.name + (f" (fallback for {seg.fallback_from})" if seg.fallback_from else "")
-    return [f"method: {name}", f"provider: {seg.provider}", f"{fps:5.1f} fps  latency {latency_ms:5.1f} ms"]
-
-
-class _Hud:
-    """fps (EMA) and latency of the frames shown, as HUD lines for a window sink."""
-
-    def __init__(self, processor: Processor) -> None:
-        self.processor = processor
-        self.fps = 0.0
-        self.last = time.perf_counter()
-
-    def __call__(self, result) -> list[str]:
-        now = time.perf_counter()
-        dt, self.last = now - self.last, now
-        if dt > 0:
-            self.fps = 1 / dt if self.fps == 0 else 0.9 * self.fps + 0.1 / dt
-        return hud_lines(self.processor, self.fps, 1000 * (now - result.frame.captured_at))
 
 
 def run_live(
@@ -85,58 +68,93 @@ def run_live(
     return report
 
 
-def live_run(
-    source,
-    segmenter,
-    smoother: Any | None = None,
-    threshold: float = 0.5,
-    output_type: str = "overlay",
+def run(
+    source: int | str | Path,
+    spec: Any,
+    *,
     show: bool = False,
-    record: Any | None = None,
-    roi_stage: Any | None = None,
-    roi_sinks: Any | None = None,
+    record: Path | str | None = None,
     sinks: Sequence[Any] = (),
-    max_frames: int | None = None,
-    duration_s: float | None = None,
     stop: threading.Event | None = None,
-    renderers: Mapping[str, Callable[[Any], Any]] | None = None,
-    hud: bool = False,
-    status: bool = False,
-    status_interval: float = 10.0,
-    virtual_cam: bool = False,
-    virtual_cam_device: str | None = None,
-    virtual_cam_backend: str | None = None,
-    background: tuple[int, int, int] | None = None,
+    overwrite: bool = False,
 ) -> RunReport:
-    """Open ``source`` (a :class:`~streamseg.capture.live.LiveSource`), assemble the sinks and run
-    until the end; every sink is closed, a recording finished (or kept as ``.partial`` when the
-    run failed).
+    """A live run of ``spec`` (:class:`~streamseg.pipeline.spec.RunSpec`; its ``live`` part says
+    what to ask the camera for and when to stop): cheap checks first, the source opened (a
+    missing camera is reported before a model loads), then
+    :func:`~streamseg.pipeline.build.build`, then frames until the end.
 
     Args:
-        source: the live source, not yet opened.
-        segmenter, smoother, threshold, roi_stage: the processing.
-        output_type: what the window and the recording show.
+        source: camera index, ``/dev/videoN``, stream URL or a video file.
         show: open a window (``q``/Esc ends the run).
-        record: path of a recording (validated with ``prepare_output``), or ``None``.
-        roi_sinks: :class:`~streamseg.rois.RoiSinks` for the ROI messages, or ``None``.
-        sinks: more :class:`~streamseg.sinks.base.Sink` objects (the caller closes them).
-        max_frames, duration_s, stop: when to end.
-        renderers: output type -> ``FrameResult -> picture`` (:func:`streamseg.pipeline.outputs.renderers`).
-        hud: burn the HUD (method, fps, latency, skin fraction) into the recording.
-        status: a :class:`~streamseg.sinks.status.StatusLine` on stderr (each second on a
-            terminal, else every ``status_interval`` seconds).
-        virtual_cam, virtual_cam_device, virtual_cam_backend: send the output to a virtual camera (opened here, at the
-            output's size and the source's fps, so a missing backend fails before the first frame);
-            ``background``: BGR colour an alpha output is composited over there (default black).
+        record: a video file of what is shown, or ``None``.
+        sinks: the caller's sinks (written, never closed here).
+        stop: set it to stop (SIGINT/SIGTERM also do).
+        overwrite: replace an existing recording or stats file.
 
     Returns:
         The run report (``report.outputs["record"]`` is the recording's final path).
     """
+    from streamseg.capture.live import CaptureRequest, LiveSource
+    from streamseg.pipeline import outputs as out
+    from streamseg.pipeline.build import build, open_roi_sinks, stats_sinks
+    from streamseg.sinks.output_path import prepare_output, released_on_error
+
+    live = spec.live
+    types = out.check_output_types(spec.output.types_or(["overlay"]))
+    if len(types) != 1:
+        raise ConfigError(f"--output-type {','.join(types)!r}: a live run shows one output type")
+    output_type = types[0]
+    if live.virtual_cam:
+        from streamseg.sinks.virtual_cam import _import_pyvirtualcam
+
+        _import_pyvirtualcam()  # missing extra: one line before anything loads
+    stats_csv = spec.output.stats_csv
+    live_inputs = [Path(source)] if isinstance(source, (str, Path)) and Path(source).is_file() else []
+    recorded = [("--record", Path(record))] if record is not None else []
+    out.check_run_outputs(recorded, stats_csv, spec.rois.sinks, inputs=live_inputs, overwrite=overwrite)
+    rec = prepare_output(out.check_video_output(output_type, Path(record)), overwrite=overwrite) if record is not None else None
+    csv_path = prepare_output(stats_csv, overwrite=overwrite) if stats_csv is not None else None
+    with released_on_error(rec, csv_path):
+        if show:
+            from streamseg.sinks.window import display_available
+
+            if not display_available():
+                log.warn("no display found (DISPLAY is not set); running without a window")
+                show = False
+        request = CaptureRequest(width=live.width, height=live.height, fps=live.fps, mjpg=live.mjpg, timeout_s=live.timeout)
+        src = LiveSource(source, request, reconnect=live.reconnect, loop=live.loop)
+        src.open(start=False)  # a missing camera is reported before a model loads
+        quiet = not (show or rec or spec.rois.sinks or sinks or live.virtual_cam or csv_path or spec.output.alert_above is not None)
+        if quiet:
+            log.warn("no window, no --record and no --rois: results go nowhere (use --max-frames or Ctrl-C to stop)")
+        try:
+            parts = build(spec, output_types=types)
+            roi_sinks = open_roi_sinks(spec.rois.sinks, source="")
+        except BaseException:
+            src.close()
+            raise
+        with stats_sinks(spec, csv_path, roi_sinks) as extra:
+            return _run_source(src, parts, output_type, show=show, record=rec, roi_sinks=roi_sinks, sinks=[*sinks, *extra], stop=stop)
+
+
+def _run_source(
+    source: Any,
+    parts: Any,
+    output_type: str,
+    show: bool,
+    record: Path | None,
+    roi_sinks: Any | None,
+    sinks: Sequence[Any],
+    stop: threading.Event | None,
+) -> RunReport:
+    """Assemble the sinks the run opens (recording, virtual camera, status line, window) around
+    ``parts`` and run until the end; every sink it opened is closed, a recording finished (or
+    kept as ``.partial`` when the run failed)."""
     from streamseg.effects import output_size
     from streamseg.pipeline.outputs import HudText, open_video_sink
-    from streamseg.pipeline.outputs import renderers as make_renderers
     from streamseg.sinks.window import Window, WindowSink
 
+    spec, live = parts.spec, parts.spec.live
     info = source.info if getattr(source, "info", None) is not None else source.open(start=False)
     req = source.request
     asked = "x".join(str(v) for v in (req.width, req.height) if v) or "default size"
@@ -146,46 +164,48 @@ def live_run(
     )
     if roi_sinks is not None and not roi_sinks.source:
         roi_sinks.source = info.source
-    if roi_stage is not None:
-        roi_stage.warmup(info.height, info.width)
-    render = dict(renderers) if renderers is not None else make_renderers([output_type])
-    processor = Processor(segmenter, smoother, threshold, output_types=(output_type,), roi_stage=roi_stage, renderers=render)
+    if parts.roi_stage is not None:
+        parts.roi_stage.warmup(info.height, info.width)
+    from streamseg.pipeline.file_run import picture_of
+
+    processor = parts.processor((output_type,))
+    render = picture_of(output_type)
+    hud = HudText(parts.segmenter)
     owned: list[Any] = []
     video: Any | None = None
     report: RunReport | None = None
     try:
         if record is not None:
             video = open_video_sink(
-                output_type, record, info.width, info.height, info.fps, render[output_type],
-                time_base=info.time_base, use_pts=False, hud=HudText(segmenter) if hud else None,
+                output_type, record, info.width, info.height, info.fps, render,
+                time_base=info.time_base, use_pts=False, hud=hud if spec.output.hud else None,
             )
             owned.append(video)
-        if virtual_cam:
+        if live.virtual_cam:
             from streamseg.sinks.virtual_cam import VirtualCamera, VirtualCamSink
 
             w, h = output_size(output_type, info.width, info.height)
             cam = VirtualCamera(
-                max(2, w - w % 2), max(2, h - h % 2), float(info.fps or 30), device=virtual_cam_device,
-                backend=virtual_cam_backend,
-                background=background or (0, 0, 0),
+                max(2, w - w % 2), max(2, h - h % 2), float(info.fps or 30), device=live.virtual_cam_device,
+                backend=live.virtual_cam_backend, background=spec.output.effect.background or (0, 0, 0),
             )
-            owned.append(VirtualCamSink(render[output_type], open_camera=lambda *_: cam))
+            owned.append(VirtualCamSink(render, open_camera=lambda *_: cam))
             owned[-1].camera = cam
             log.info(f"virtual camera: {cam.device} ({cam.width}x{cam.height} @ {cam.fps:g} fps, {cam.pixel_format})")
-        if status:
+        if (not show) if live.status is None else live.status:
             from streamseg.sinks.status import StatusLine
 
-            owned.append(StatusLine(source, interval_s=status_interval))
+            owned.append(StatusLine(source, interval_s=live.status_interval))
         if roi_sinks is not None:
             owned.append(roi_sinks)
         if show:
-            owned.append(WindowSink(Window(f"streamseg - {segmenter.name}"), output_type, hud=_Hud(processor)))
+            owned.append(WindowSink(Window(f"streamseg - {parts.segmenter.name}"), output_type, hud=hud))
         with stop_on_signals(stop or threading.Event()) as ev:
-            report = run_live(source, processor, [*owned, *sinks], stop=ev, max_frames=max_frames, duration_s=duration_s)
+            report = run_live(source, processor, [*owned, *sinks], stop=ev, max_frames=live.max_frames, duration_s=live.duration)
     finally:
         source.close()
-        if roi_stage is not None:
-            roi_stage.close()
+        if parts.roi_stage is not None:
+            parts.roi_stage.close()
         for sink in owned:
             if sink is video:
                 continue

@@ -5,10 +5,10 @@ Example:
     >>> import numpy as np
     >>> from streamseg.frames import Frame
     >>> from streamseg.segment import create
-    >>> proc = Processor(create("ellipse"), output_types=("mask",))
+    >>> proc = Processor(create("ellipse"), output_types=("mask", "overlay"))
     >>> res = proc.process(Frame(np.zeros((4, 4, 3), np.uint8), index=0, time=0.0))
-    >>> res.prob.dtype, res.mask.any(), res.picture("mask").shape
-    (dtype('float32'), False, (4, 4, 3))
+    >>> res.prob.dtype, res.mask.any(), res.pictures["mask"].shape, res.pictures["overlay"].shape
+    (dtype('float32'), False, (4, 4), (4, 4, 3))
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -70,9 +70,10 @@ def upsample_to_frame(prob: np.ndarray, h: int, w: int) -> np.ndarray:
 class Processor:
     """Everything that happens to one frame between its source and its sinks.
 
-    The processor is the one owner of temporal state: before a frame that starts anew
-    (``frame.reset``: new source, reconnect) or that changes size is segmented, it resets the
-    segmenter, the smoother and the ROI stage.
+    The processor is the one owner of temporal state: before a frame that starts anew (its
+    first frame, ``frame.reset``: new source, reconnect; a frame of another size; the first
+    frame of a new scene) is segmented, it resets the segmenter, the smoother and the ROI stage
+    together.
 
     With a smoother, the segmenter's native probability (:meth:`Segmenter.segment_native`: a
     model's 256 x 256 map) is smoothed at its own size and upsampled once to the frame
@@ -84,12 +85,13 @@ class Processor:
         segmenter: the method (BGR uint8 (H, W, 3) -> float32 (H, W) probability in [0, 1]).
         smoother: temporal smoother (``update(prob, frame)``, ``reset()``) or ``None``.
         threshold: probability at or above which a pixel is skin.
-        output_types: the pictures rendered for every frame (``result.picture(t)``), timed as
-            the ``render`` stage; sinks may ask for others, rendered on first use.
+        output_types: the pictures rendered for every frame into ``result.pictures``, timed
+            as the ``render`` stage.
         roi_stage: object with ``process(result) -> dict``, ``reset()``, or ``None``.
-        renderers: output type -> ``FrameResult -> picture`` for types :mod:`streamseg.render`
-            does not draw (retouch, alpha, ...; see :func:`streamseg.pipeline.outputs.renderers`);
-            they cache their picture in ``result.pictures``, so ``result.picture(t)`` finds it.
+        effects: output type -> configured :class:`~streamseg.effects.base.Effect`; a type
+            without one gets the defaults (:func:`streamseg.effects.make_effect`).
+        scene_cut: the :class:`~streamseg.smooth.scenecut.SceneCutDetector` (``True``: one
+            with the defaults of :data:`streamseg.smooth.config.SCHEMA`; ``False``: none).
     """
 
     def __init__(
@@ -99,14 +101,26 @@ class Processor:
         threshold: float = 0.5,
         output_types: Sequence[str] | str | None = (),
         roi_stage: Any | None = None,
-        renderers: Mapping[str, Callable[[FrameResult], np.ndarray]] | None = None,
+        effects: Mapping[str, Any] | None = None,
+        scene_cut: Any | bool = True,
     ) -> None:
+        from streamseg.effects import make_effect
+
         self.segmenter = segmenter
-        self.renderers = dict(renderers or {})
         self.smoother = smoother
         self.threshold = float(threshold)
         self.output_types = (output_types,) if isinstance(output_types, str) else tuple(output_types or ())
+        self.effects = {t: (effects or {}).get(t) or make_effect(t) for t in self.output_types}
         self.roi_stage = roi_stage
+        if scene_cut is True:
+            from streamseg.smooth.config import SCHEMA
+            from streamseg.smooth.scenecut import SceneCutDetector
+
+            sc = SCHEMA["scene_cut"]
+            scene_cut = SceneCutDetector(sc["min_diff"].default, sc["thumb_width"].default)
+        self.scene_cut = scene_cut or None
+        #: scene cuts seen (each reset every stage)
+        self.cuts = 0
         self.times = StageTimes()
         self._shape: tuple[int, int] | None = None
 
@@ -116,7 +130,8 @@ class Processor:
         return _smooths(self.smoother) and hasattr(self.segmenter, "segment_native")
 
     def reset(self) -> None:
-        """Drop all temporal state (new source, reconnect, scene cut)."""
+        """Drop all temporal state (new source, reconnect, scene cut): the segmenter's history,
+        the smoother's and the ROI tracker's, together."""
         self.segmenter.reset()
         if self.smoother is not None:
             self.smoother.reset()
@@ -124,9 +139,18 @@ class Processor:
             self.roi_stage.reset()
 
     def _starts_anew(self, frame: Frame) -> bool:
+        """Whether ``frame`` starts anew: the first frame this processor sees, a frame marked
+        ``reset`` (new source, reconnect), one of another size, or the first of a new scene
+        (:class:`~streamseg.smooth.scenecut.SceneCutDetector`). Called once per frame, in order."""
         shape = frame.image.shape[:2]
-        anew = frame.reset or (self._shape is not None and shape != self._shape)
+        anew = frame.reset or self._shape is None or shape != self._shape
         self._shape = shape
+        if self.scene_cut is not None:
+            if anew:
+                self.scene_cut.reset()
+            if self.scene_cut.update(frame.image) and not anew:
+                self.cuts += 1
+                anew = True
         return anew
 
     def process(self, frame: Frame) -> FrameResult:
@@ -142,20 +166,28 @@ class Processor:
         return self._finish(frame, prob)
 
     def process_batch(self, frames: Sequence[Frame]) -> list[FrameResult]:
-        """Like :meth:`process` for several frames with one batched inference (frame by frame
-        where one of them starts anew, so the reset comes before it is segmented)."""
-        if len(frames) == 1 or any(f.reset for f in frames[1:]) or len({f.image.shape[:2] for f in frames}) > 1:
-            return [self.process(f) for f in frames]
-        if self._starts_anew(frames[0]):
-            self.reset()
-        t0 = time.perf_counter()
-        images = [f.image for f in frames]
-        probs = self.segmenter.segment_native_batch(images) if self.native else self.segmenter.segment_batch(images)
-        dt = (time.perf_counter() - t0) / len(frames)
-        out = []
-        for f, p in zip(frames, probs):
-            self.times.add("segment", dt)
-            out.append(self._finish(f, p))
+        """Like :meth:`process` for several frames with batched inference: the frames are
+        segmented in runs that end before each frame that starts anew, so every reset comes
+        before the frame that needs it is segmented."""
+        if len(frames) == 1:
+            return [self.process(frames[0])]
+        anew = [self._starts_anew(f) for f in frames]
+        out: list[FrameResult] = []
+        start = 0
+        for end in range(1, len(frames) + 1):
+            if end < len(frames) and not anew[end]:
+                continue
+            if anew[start]:
+                self.reset()
+            group = frames[start:end]
+            t0 = time.perf_counter()
+            images = [f.image for f in group]
+            probs = self.segmenter.segment_native_batch(images) if self.native else self.segmenter.segment_batch(images)
+            dt = (time.perf_counter() - t0) / len(group)
+            for f, p in zip(group, probs):
+                self.times.add("segment", dt)
+                out.append(self._finish(f, p))
+            start = end
         return out
 
     def _finish(self, frame: Frame, prob: np.ndarray) -> FrameResult:
@@ -178,13 +210,11 @@ class Processor:
             result.rois = self.roi_stage.process(result)
             timings["rois"] = time.perf_counter() - t0
         if self.output_types:
+            from streamseg.effects import render_result
+
             t0 = time.perf_counter()
             for t in self.output_types:
-                render = self.renderers.get(t)
-                if render is not None:
-                    render(result)
-                else:
-                    result.picture(t)
+                result.pictures[t] = render_result(self.effects[t], result)
             timings["render"] = time.perf_counter() - t0
         for k, v in timings.items():
             self.times.add(k, v)

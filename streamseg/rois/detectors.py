@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from streamseg import log
+from streamseg.rois.boxes import covered, iou
 from streamseg.rois.gestures import classify_gesture
 
 
@@ -50,7 +51,6 @@ def _hand_box(points: np.ndarray, width: int, height: int, pad: float = 0.12) ->
 def suppress_duplicates(dets: list[Detection], max_iou: float = 0.5, max_inside: float = 0.7) -> list[Detection]:
     """Drop detections overlapping a higher-scored one by more than ``max_iou``, or lying mostly
     (``max_inside``) within it or around it: MediaPipe sometimes reports one hand twice."""
-    from streamseg.rois.tracking import covered, iou
 
     kept: list[Detection] = []
     for d in sorted(dets, key=lambda d: -d.score):

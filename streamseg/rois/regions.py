@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from streamseg.rois.boxes import box_area
 from streamseg.rois.detectors import Detection
 
 
@@ -131,7 +132,7 @@ def find_regions(
         claimed.append((x0, y0, x1, y1))
         crop = m8[y0:y1, x0:x1]
         st = _stats(crop, prob[y0:y1, x0:x1], x0, y0)
-        if st is None or st[1] < 0.05 * det_area(det.box):
+        if st is None or st[1] < 0.05 * box_area(det.box):
             # too little skin inside (gloves, a weak mask): the detection's own box stands
             bx0, by0, bx1, by1 = _int_box(det.box, w, h)
             box = np.clip(det.box.astype(np.float64), 0, [w, h, w, h])
@@ -177,8 +178,3 @@ def find_regions(
             break
     skin.sort(key=lambda r: -r.area)
     return out + skin[:max_regions]
-
-
-def det_area(box: np.ndarray) -> float:
-    """Area of an ``x0, y0, x1, y1`` box (0 if empty)."""
-    return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))

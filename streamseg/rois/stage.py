@@ -22,11 +22,12 @@ import numpy as np
 
 from streamseg.errors import ConfigError
 from streamseg.frames import FrameResult
+from streamseg.rois.boxes import covered, iou
 from streamseg.rois.detectors import Detection, OnnxDetectors, load_detectors, to_rgb
 from streamseg.rois.labeller import BackgroundLabeller
 from streamseg.rois.message import build_message
 from streamseg.rois.regions import find_regions, pad_box
-from streamseg.rois.tracking import IMPOSSIBLE, FilterParams, Tracker, assign_pairs, covered, iou
+from streamseg.rois.tracking import IMPOSSIBLE, FilterParams, Tracker, assign_pairs
 
 
 @dataclass

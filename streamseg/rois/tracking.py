@@ -31,7 +31,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from streamseg.rois.one_euro import OneEuroFilter
-from streamseg.rois.regions import Region, det_area
+from streamseg.rois.boxes import box_area, covered, iou
+from streamseg.rois.regions import Region
 
 IMPOSSIBLE = 1e6
 #: extra matching cost when a track would change label (skin <-> face or hand)
@@ -106,27 +107,8 @@ def _vote(gestures: list[str]) -> str:
     return next(g for g in reversed(gestures) if counts[g] == best)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two ``x0, y0, x1, y1`` boxes."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    return float(inter / (det_area(a) + det_area(b) - inter))
-
-
-def covered(inner: np.ndarray, outer: np.ndarray) -> float:
-    """Fraction of box ``inner`` inside box ``outer``."""
-    iw = min(inner[2], outer[2]) - max(inner[0], outer[0])
-    ih = min(inner[3], outer[3]) - max(inner[1], outer[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    return float(iw * ih / max(det_area(inner), 1e-9))
-
-
 def _size(box: np.ndarray) -> float:
-    return float(np.sqrt(max(det_area(box), 1.0)))
+    return float(np.sqrt(max(box_area(box), 1.0)))
 
 
 def _centre(box: np.ndarray) -> np.ndarray:

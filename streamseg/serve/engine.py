@@ -83,14 +83,14 @@ class Engine:
     """
 
     def __init__(self, settings: ServeSettings) -> None:
-        from streamseg.pipeline.config import RunConfig
-        from streamseg.segment import create
+        from streamseg.pipeline.build import method_of
+        from streamseg.pipeline.spec import RunSpec
 
         self.settings = settings
-        self.cfg = RunConfig.make(method=settings.method, threshold=settings.threshold, **dict(settings.options))
-        self.threshold = float(self.cfg.threshold)
-        self.quality: str = str(getattr(self.cfg, "quality", None) or "fast")
-        seg = create(self.cfg.method, self.cfg.method_options())
+        self.spec = RunSpec.make(method=settings.method, threshold=settings.threshold, **dict(settings.options))
+        self.threshold = float(self.spec.output.threshold)
+        self.quality: str = self.spec.method.quality
+        seg = method_of(self.spec)
         seg.warmup()
         self.name: str = seg.name
         self.provider: str = getattr(seg, "provider", "cpu")
@@ -109,18 +109,16 @@ class Engine:
         found = self._variants.get(q)
         if found is not None:
             return found
-        from streamseg.pipeline.config import RunConfig
-        from streamseg.segment import create
-        from streamseg.segment.quality import QUALITIES
         from streamseg.errors import StreamsegError
+        from streamseg.pipeline.build import method_of
+        from streamseg.segment.quality import QUALITIES
 
         if q not in QUALITIES:
             raise RequestError(400, f"quality {q!r}: choose from {', '.join(QUALITIES)}")
         with self._loading:
             if q not in self._variants:
                 try:
-                    cfg = RunConfig.make(method=self.settings.method, **{**self.settings.options, "quality": q})
-                    seg = create(cfg.method, cfg.method_options())
+                    seg = method_of(self.spec.with_(quality=q))
                     seg.warmup()
                 except StreamsegError as exc:
                     raise RequestError(400, f"quality {q} cannot run here: {exc}") from None
@@ -144,7 +142,7 @@ class Engine:
             self._methods = [
                 {"name": m.name, "kind": m.kind, "description": m.description, "available": m.reason is None,
                  "reason": m.reason, "served": m.name == self.name}
-                for m in streamseg.list_methods(provider=str(self.cfg.provider))
+                for m in streamseg.list_methods(provider=str(self.spec.method.provider))
             ]
         return self._methods
 
@@ -154,7 +152,7 @@ class Engine:
         Raises:
             RequestError: another method.
         """
-        if method and method not in (self.name, str(self.cfg.method)):
+        if method and method not in (self.name, self.spec.method.method):
             raise RequestError(400, f"this server runs {self.name}, not {method} (start one with streamseg serve -m {method})")
 
     def decode(self, data: bytes) -> np.ndarray:
@@ -195,6 +193,7 @@ class Engine:
         Raises:
             RequestError: a bad body or option (4xx).
         """
+        from streamseg.effects import make_effect
         from streamseg.frames import Frame
         from streamseg.pipeline import outputs as out
         from streamseg.pipeline.image_stats import mask_stats
@@ -213,8 +212,8 @@ class Engine:
             raise RequestError(400, str(exc)) from None
         segmenter = self.segmenter(quality)
         image = self.decode(data)
-        render = out.renderers([output] if output == "alpha" else [], params)
-        processor = Processor(segmenter, None, thr, output_types=tuple(render), renderers=render)
+        effects = {"alpha": make_effect("alpha", params)} if output == "alpha" else {}
+        processor = Processor(segmenter, None, thr, output_types=tuple(effects), effects=effects, scene_cut=False)
         result = processor.process(Frame(image, index=0, time=0.0, reset=True, source="request"))
         body = None if output == "stats" else encode_picture(result, output)
         stats = {

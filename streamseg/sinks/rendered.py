@@ -24,16 +24,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from streamseg.effects.hud import draw_hud
+from streamseg.effects.hud import burn_hud
 
 
 def with_hud(render: Callable[[Any], np.ndarray], hud: Callable[[Any], list[str]]) -> Callable[[Any], np.ndarray]:
-    """``render`` followed by :func:`~streamseg.effects.hud.draw_hud` on a copy (``--hud``)."""
+    """``render`` followed by :func:`~streamseg.effects.hud.burn_hud` (``--hud``)."""
 
     def fn(result: Any) -> np.ndarray:
-        pic = render(result).copy()  # cached pictures are shared by sinks: never draw on them
-        draw_hud(pic, hud(result))
-        return pic
+        return burn_hud(render(result), hud(result))
 
     return fn
 
@@ -43,7 +41,7 @@ class RenderedVideoSink:
 
     Args:
         writer: ``write(image, pts=, time_s=)``, ``finish() -> Path``, ``abort(keep_partial)``.
-        render: ``FrameResult -> picture`` (see :func:`streamseg.effects.result_renderer`).
+        render: ``FrameResult -> picture`` (the one the run rendered into ``result.pictures``).
         use_pts: keep the source's timestamps (files); else the capture time (live sources).
         hud: ``FrameResult -> lines`` to burn into each picture, or ``None``.
     """

@@ -73,19 +73,17 @@ class WindowSink:
         self.open = True
 
     def write(self, result) -> None:
-        """Show ``result.picture(output_type)`` (a copy, with the HUD on it, sized to the frame;
-        a BGRA picture is shown over black)."""
-        from streamseg.effects.hud import draw_hud
+        """Show ``result.pictures[output_type]`` (with the HUD on a copy, sized to the frame; a
+        BGRA picture is shown over black)."""
+        from streamseg.effects.hud import burn_hud
 
-        shown = result.picture(self.output_type)
+        shown = result.pictures[self.output_type]
         if shown.ndim == 3 and shown.shape[2] == 4:
             from streamseg.effects.alpha import flatten
 
             shown = flatten(shown, None)
-        else:
-            shown = shown.copy()
         if self.hud is not None:
-            draw_hud(shown, self.hud(result))
+            shown = burn_hud(shown, self.hud(result))
         if not self.window.show(shown):
             self.open = False
 

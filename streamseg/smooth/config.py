@@ -1,15 +1,20 @@
-"""Smoothing settings: ``configs/smooth.toml`` merged with caller overrides, validated.
+"""The one schema of temporal smoothing: every setting with its type, default, range and
+meaning (:data:`SCHEMA`), and the default smoothing per method kind (:data:`DEFAULT_SMOOTHING`);
+:func:`load_settings` merges caller overrides over the defaults and validates them.
 
 Every setting lives in a section named after its smoother (``ema.alpha``, ``hysteresis.t_high``,
 ``scene_cut.min_diff``...). Overrides may be given as a nested dict (``{"ema": {"alpha": 0.6}}``),
 dotted keys (``{"ema.alpha": 0.6}``) or bare keys when only one section has them
-(``{"alpha": 0.6}``). Unknown keys, wrong types and out-of-range values raise
-:class:`~streamseg.errors.ConfigError` naming the key.
+(``{"alpha": 0.6}``): ``--smooth-param``, the ``[smooth]`` table of a ``--config`` file and
+``name:key=value`` inside ``--smooth`` all end here. Unknown keys, wrong types and out-of-range
+values raise :class:`~streamseg.errors.ConfigError` naming the key.
 
 Example:
     >>> cfg = load_settings({"ema.alpha": 0.7})
     >>> cfg["ema"]["alpha"], cfg["hysteresis"]["t_low"] <= cfg["hysteresis"]["t_high"]
     (0.7, True)
+    >>> SCHEMA["ema"]["alpha"].help
+    'weight of the new frame: out = alpha * new + (1 - alpha) * previous (1 = no smoothing)'
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from streamseg.errors import ConfigError
-from streamseg.paths import config_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,43 +36,53 @@ else:  # pragma: no cover
 
 @dataclass(frozen=True)
 class Field:
-    """One setting: its type, default and allowed closed range."""
+    """One setting: its type, default, allowed closed range and what it does."""
 
     kind: type
     default: Any
     lo: float | None = None
     hi: float | None = None
+    help: str = ""
 
 
-#: section -> key -> Field; the defaults are used when the config file is missing
+#: section -> key -> Field: the defaults and ranges of every smoothing setting
 SCHEMA: dict[str, dict[str, Field]] = {
-    "scene_cut": {"min_diff": Field(float, 20.0, 0.0, 255.0), "thumb_width": Field(int, 32, 4, 512)},
-    "ema": {"alpha": Field(float, 0.5, 0.0, 1.0)},
-    "uncertainty": {"min_weight": Field(float, 0.2, 0.0, 1.0), "gamma": Field(float, 1.0, 0.05, 20.0)},
+    "scene_cut": {
+        "min_diff": Field(float, 20.0, 0.0, 255.0, "a new scene when the mean absolute difference of two consecutive grey "
+                          "thumbnails (0-255 levels, brightness-normalised) exceeds this; 0 disables cut detection"),
+        "thumb_width": Field(int, 32, 4, 512, "thumbnail width in pixels of the cut detector (height follows the aspect ratio)"),
+    },
+    "ema": {"alpha": Field(float, 0.5, 0.0, 1.0, "weight of the new frame: out = alpha * new + (1 - alpha) * previous (1 = no smoothing)")},
+    "uncertainty": {
+        "min_weight": Field(float, 0.2, 0.0, 1.0, "weight of the new frame = max(min_weight, |2p - 1| ** gamma): confident values pass at once"),
+        "gamma": Field(float, 1.0, 0.05, 20.0, "exponent of the confidence |2p - 1| in the weight"),
+    },
     "motion": {
-        "static_weight": Field(float, 0.25, 0.0, 1.0),
-        "diff_low": Field(float, 3.0, 0.0, 255.0),
-        "diff_high": Field(float, 10.0, 0.0, 255.0),
-        "scale": Field(int, 4, 1, 32),
-        "blur": Field(int, 5, 1, 99),
-        "flow": Field(bool, False),
+        "static_weight": Field(float, 0.25, 0.0, 1.0, "weight of the new frame where the picture is still (1 where it moves)"),
+        "diff_low": Field(float, 3.0, 0.0, 255.0, "blurred frame difference (grey levels) where motion starts counting"),
+        "diff_high": Field(float, 10.0, 0.0, 255.0, "frame difference where motion reaches full weight"),
+        "scale": Field(int, 4, 1, 32, "the difference is computed on a thumbnail this many times smaller than the frame"),
+        "blur": Field(int, 5, 1, 99, "box blur (thumbnail pixels) spreading the motion weight over the mask edges next to a moving edge"),
+        "flow": Field(bool, False, help="follow motion with DIS optical flow (the state is warped along it)"),
     },
     "still": {
-        "static_weight": Field(float, 0.25, 0.0, 1.0),
-        "diff_low": Field(float, 3.0, 0.0, 255.0),
-        "diff_high": Field(float, 10.0, 0.0, 255.0),
-        "scale": Field(int, 4, 1, 32),
-        "blur": Field(int, 1, 1, 99),
-        "colour": Field(bool, True),
-        "hold": Field(int, 6, 0, 255),
-        "jump": Field(float, 0.0, 0.0, 1.0),
-        "memory": Field(bool, False),
+        "static_weight": Field(float, 0.25, 0.0, 1.0, "weight of the new frame where the picture is still"),
+        "diff_low": Field(float, 3.0, 0.0, 255.0, "frame difference (grey levels, largest of B, G, R with colour) where motion starts"),
+        "diff_high": Field(float, 10.0, 0.0, 255.0, "frame difference where motion is full"),
+        "scale": Field(int, 4, 1, 32, "thumbnail scale of the difference"),
+        "blur": Field(int, 1, 1, 99, "box blur (thumbnail pixels) of the difference"),
+        "colour": Field(bool, True, help="difference of colour thumbnails (largest channel) rather than grey ones"),
+        "hold": Field(int, 6, 0, 255, "a decision the band keeps against value >= threshold is given up after this many frames (0 = never)"),
+        "jump": Field(float, 0.0, 0.0, 1.0, "a change |p - state| of at least this counts as motion, from half of it on (0 = off)"),
+        "memory": Field(bool, False, help="compare with the thumbnail as it was when the pixel last moved, not the previous frame"),
     },
-    "grid": {"max_width": Field(int, 640, 0, 16384)},
+    "grid": {
+        "max_width": Field(int, 640, 0, 16384, "probabilities wider than this are smoothed on a grid this wide and resized back (0 = full size)"),
+    },
     "hysteresis": {
-        "t_high": Field(float, 0.65, 0.0, 1.0),
-        "t_low": Field(float, 0.35, 0.0, 1.0),
-        "threshold": Field(float, 0.5, 0.0, 1.0),
+        "t_high": Field(float, 0.65, 0.0, 1.0, "a pixel switches on when its probability reaches this"),
+        "t_low": Field(float, 0.35, 0.0, 1.0, "and off when it falls below this"),
+        "threshold": Field(float, 0.5, 0.0, 1.0, "the run's threshold; set alone, it moves the band with it (same width)"),
     },
 }
 
@@ -98,11 +112,6 @@ def default_smoothing(kind: str) -> str:
         'still:static_weight=0.05:hold=0:blur=5'
     """
     return DEFAULT_SMOOTHING.get(kind, DEFAULT_SMOOTHING["model"])
-
-
-def config_path() -> Path:
-    """The shipped ``configs/smooth.toml``."""
-    return config_dir() / "smooth.toml"
 
 
 def _coerce(key: str, field: Field, value: Any) -> Any:
@@ -178,16 +187,16 @@ def all_keys() -> list[str]:
     return [f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys]
 
 
-def read_file(path: Path | None = None) -> dict:
-    """The raw TOML of ``path`` (default: the shipped file); ``{}`` when the shipped file is missing."""
-    explicit = path is not None
-    path = path or config_path()
-    if not path.is_file():
-        if explicit:
-            raise ConfigError(f"smoothing config not found: {path}")
-        return {}
+def read_file(path: Path) -> dict:
+    """The raw TOML of a smoothing settings file (the sections of :data:`SCHEMA`).
+
+    Raises:
+        ConfigError: the file is missing or is not TOML.
+    """
+    if not Path(path).is_file():
+        raise ConfigError(f"smoothing config not found: {path}")
     try:
-        with path.open("rb") as fh:
+        with Path(path).open("rb") as fh:
             return tomllib.load(fh)
     except (tomllib.TOMLDecodeError, OSError) as exc:
         raise ConfigError(f"cannot read smoothing config {path}: {exc}") from None
@@ -196,14 +205,15 @@ def read_file(path: Path | None = None) -> dict:
 def load_settings(
     params: dict | None = None, sections: tuple[str, ...] | None = None, path: Path | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Defaults <- config file <- ``params``; validated. Returns ``{section: {key: value}}``.
+    """Defaults (:data:`SCHEMA`) <- the file at ``path``, if one is given <- ``params``; validated.
+    Returns ``{section: {key: value}}``.
 
     ``sections`` (the smoothers in use) resolves bare keys that several sections share. When
     ``params`` set ``hysteresis.threshold`` but neither ``t_high`` nor ``t_low``, the band moves
     with the threshold (same width).
     """
     cfg = {s: {k: f.default for k, f in keys.items()} for s, keys in SCHEMA.items()}
-    raw = copy.deepcopy(read_file(path))
+    raw = copy.deepcopy(read_file(path)) if path is not None else {}
     for (section, key), value in _flatten(raw, None).items():
         cfg[section][key] = _coerce(f"{section}.{key}", SCHEMA[section][key], value)
     overrides = _flatten(params or {}, sections)

@@ -9,10 +9,13 @@ the binary mask after the blend: a pixel switches on at ``t_high`` and off below
 ``still`` is ``motion`` (with its own settings) plus a hysteresis band that exists only where the
 picture is still: where the picture changes the band shrinks to the threshold, so a hand entering
 is followed in the same frame, and where nothing moves the mask holds until the probability
-leaves the band. Every smoother resets itself on a scene cut and on a frame of another size.
+leaves the band. A smoother keeps its state until :meth:`Smoother.reset`: the pipeline's
+processor resets it, with every other stage, on a new source, a scene cut or a frame of another
+size (:class:`~streamseg.pipeline.processor.Processor`); a probability of another size than the
+state's starts it afresh too.
 
 The probability may be smaller than the frame (a model's native map: the caller upsamples the
-result once); the frame only feeds the motion test and the scene-cut detector. A probability
+result once); the frame only feeds the motion test. A probability
 wider than ``grid.max_width`` is smoothed on a grid of that width (``cv2.resize`` INTER_AREA
 down, INTER_LINEAR back up to the size it came in).
 
@@ -36,7 +39,6 @@ import numpy as np
 
 from streamseg.errors import ConfigError
 from streamseg.smooth.config import load_settings
-from streamseg.smooth.scenecut import SceneCutDetector
 
 #: blend filters, in the order their names are written in a normalised spec
 BLENDS = ("ema", "uncertainty", "motion", "still")
@@ -54,13 +56,11 @@ class Smoother(abc.ABC):
 
     #: normalised spec, e.g. ``"motion+hysteresis"``
     spec: str = ""
-    #: number of scene cuts detected since creation (for logs and tests)
-    cuts: int = 0
 
     @abc.abstractmethod
     def update(self, prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
         """prob: float32 (H, W) in [0, 1]; frame: the BGR uint8 (H, W, 3) it was computed from
-        (``None`` skips cut detection, and is refused by ``motion``). Returns float32 (H, W) in [0, 1]."""
+        (``None`` is refused by ``motion``). Returns float32 (H, W) in [0, 1]."""
 
     @abc.abstractmethod
     def reset(self) -> None:
@@ -233,8 +233,6 @@ class TemporalSmoother(Smoother):
         self.settings = settings
         self.spec = "+".join([*blends, *(["hysteresis"] if hysteresis and not self.gate else [])]) or "none"
         self.max_width = int(settings["grid"]["max_width"])
-        sc = settings["scene_cut"]
-        self.cut_detector = SceneCutDetector(sc["min_diff"], sc["thumb_width"])
         self.alpha = float(settings["ema"]["alpha"]) if "ema" in blends else None
         un = settings["uncertainty"]
         self.use_unc = "uncertainty" in blends
@@ -259,7 +257,6 @@ class TemporalSmoother(Smoother):
         # the largest float32 below the threshold: "off" pixels are clamped to it
         self._below = np.nextafter(self.threshold, np.float32(-1))
         self.backend = backend
-        self.cuts = 0
         self._state: np.ndarray | None = None
         self._on: np.ndarray | None = None
         self._spare: tuple[np.ndarray, np.ndarray] | None = None
@@ -271,7 +268,6 @@ class TemporalSmoother(Smoother):
         self._state = None
         self._on = None
         self._held = None
-        self.cut_detector.reset()
         if self.motion is not None:
             self.motion.reset()
 
@@ -295,7 +291,7 @@ class TemporalSmoother(Smoother):
     def update(self, prob: np.ndarray, frame: np.ndarray | None) -> np.ndarray:
         prob = _check(prob, frame)
         if not self.blends and not self.hysteresis:
-            return prob  # `none` keeps no state: no scene cut to look for
+            return prob  # `none` keeps no state
         h, w = prob.shape
         gh, gw = self.grid_shape(h, w)
         if (gh, gw) != (h, w) and (self.blends or self.hysteresis):
@@ -314,11 +310,6 @@ class TemporalSmoother(Smoother):
         if self.motion is not None and frame is None:
             raise ValueError("the motion smoother needs the frame")
         thumb = self.motion.thumbnail(frame) if self.motion is not None else None
-        grey = cv2.cvtColor(thumb, cv2.COLOR_BGR2GRAY) if thumb is not None and thumb.ndim == 3 else thumb
-        if frame is not None and self.cut_detector.update(frame, grey):
-            self.cuts += 1
-            self.reset()
-            self.cut_detector.update(frame, grey)  # remember this frame for the next comparison
         if self._state is not None and self._state.shape != prob.shape:
             self.reset()
         if not self.blends and not self.hysteresis:
@@ -490,12 +481,9 @@ def parse_spec(spec: str) -> tuple[tuple[str, ...], bool]:
     return blends, "hysteresis" in parts or "still" in parts
 
 
-def make_smoother(spec: str, params: dict | None = None, backend: str = "auto") -> Smoother:
-    """Build the smoother named by ``spec`` (``none``, ``ema``, ``uncertainty``, ``motion``,
-    ``still``, ``hysteresis`` or a ``+``-joined combination, each name optionally with
-    ``:key=value`` settings, see :func:`split_spec`) with ``configs/smooth.toml`` settings
-    overridden by those of the spec, then by ``params`` (see :mod:`streamseg.smooth.config`). ``backend``: ``auto`` (the
-    numba kernel when it runs here, else NumPy/OpenCV), ``numba`` or ``numpy``.
+def smoothing_settings(spec: str, params: dict | None = None) -> tuple[tuple[str, ...], bool, dict]:
+    """``(blends, hysteresis, settings)`` of a spec (see :func:`make_smoother`) and setting
+    overrides, checked without building anything (no kernel is compiled).
 
     Raises:
         ConfigError: unknown smoother name, unknown setting, wrong type or out-of-range value.
@@ -504,4 +492,19 @@ def make_smoother(spec: str, params: dict | None = None, backend: str = "auto") 
     blends, hysteresis = parse_spec(names)
     sections = ("scene_cut", "grid", *blends, *(("hysteresis",) if hysteresis else ()))
     settings = load_settings({**inline, **(params or {})} if inline else params, sections)
+    return blends, hysteresis, settings
+
+
+def make_smoother(spec: str, params: dict | None = None, backend: str = "auto") -> Smoother:
+    """Build the smoother named by ``spec`` (``none``, ``ema``, ``uncertainty``, ``motion``,
+    ``still``, ``hysteresis`` or a ``+``-joined combination, each name optionally with
+    ``:key=value`` settings, see :func:`split_spec`) with the defaults of
+    :data:`streamseg.smooth.config.SCHEMA` overridden by the settings of the spec, then by
+    ``params``. ``backend``: ``auto`` (the numba kernel when it runs here, else NumPy/OpenCV),
+    ``numba`` or ``numpy``.
+
+    Raises:
+        ConfigError: unknown smoother name, unknown setting, wrong type or out-of-range value.
+    """
+    blends, hysteresis, settings = smoothing_settings(spec, params)
     return TemporalSmoother(blends, hysteresis, settings, backend)
