@@ -178,6 +178,43 @@ def test_damaged_packets_are_not_called_truncation(tmp_path, cli):
     assert err.strip().splitlines()[-1].startswith("error:")
 
 
+def test_a_damaged_index_counts_the_frames_it_hides(tmp_path, cli):
+    """A whole MP4 whose sample-size table sends frame 7 past the end of the file: the demuxer
+    stops about there without an error, so only the index says how many frames are missing."""
+    src = make_video(tmp_path / "c.mp4", frames=24, options={"movflags": "+faststart"})
+    data = bytearray(src.read_bytes())
+    stsz = data.index(b"stsz")
+    entry = stsz + 4 + 12 + 6 * 4  # type, version/flags, sample size, count; then the 7th entry
+    data[entry] |= 0x01  # + 16 MiB
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(bytes(data))
+    code, _, err = cli("video", bad, "-m", "ellipse", "-o", tmp_path / "o.mp4")
+    assert code == 3, err
+    decoded = read_video(tmp_path / "o.partial.mp4")["frames"]
+    assert decoded <= 7 and f": {24 - decoded} of 24 frames could not be decoded" in err
+    assert "damaged index" in err and "truncated" not in err
+
+
+def test_a_packet_that_gives_no_frame_is_a_lost_frame():
+    """Damage a decoder swallows without an error still leaves a frame out."""
+    from streamseg.capture import file as F
+
+    src = object.__new__(F.FileSource)
+    src.errors, src.packets, src.decoded, src.truncated = 0, 24, 23, False
+
+    class Ctx:
+        name = "h264"
+
+    class Stream:
+        codec_context = Ctx()
+        index_entries = []
+
+    src._stream, src._size = Stream(), 1000
+    assert src.lost == 1 and "1 damaged packet" in src.damage
+    Ctx.name = "vp9"  # hidden alt-ref frames: more packets than frames is normal
+    assert src.lost == 0 and src.damage == ""
+
+
 @pytest.mark.parametrize("ext", ["mp4", "mkv"])
 def test_a_truncated_file_is_called_truncated(tmp_path, cli, ext):
     full = make_video(tmp_path / f"full.{ext}", frames=100, width=128, height=96,

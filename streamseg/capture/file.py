@@ -474,23 +474,28 @@ class FileSource:
 
     @property
     def lost(self) -> int:
-        """Frames that could not be decoded: the packets the decoder failed on (or, with
-        damage, every packet that gave no frame), plus, for a :attr:`truncated` file, the frames
-        its index holds past the end of the file (else estimated from its header count or
-        duration, see :attr:`lost_exact`). 0 for a file that decodes without an error and is
+        """Frames that could not be decoded: the packets the decoder failed on or that gave no
+        frame (but in codecs with hidden frames), plus the frames the index places past the end
+        of the file (a :attr:`truncated` file, or a damaged index), else, for a truncated file,
+        an estimate from its header count or duration (see :attr:`lost_exact`). 0 for a file that decodes without an error and is
         whole, whatever its header's frame count and duration say."""
-        n = 0
-        if self.errors:
-            n = self.errors
-            if self._stream.codec_context.name not in _HIDDEN_FRAME_CODECS:
-                n = max(n, self.packets - self.decoded)
+        n = self.errors
+        if self._stream.codec_context.name not in _HIDDEN_FRAME_CODECS:
+            # a damaged packet the decoder swallows without an error still gives no frame
+            n = max(n, self.packets - self.decoded)
+        entries = _usable_entries(self._stream)
+        if self._index_past_end(entries):
+            # the index lists every frame: a truncated file's cut ones, or frames a damaged
+            # index sends past the end of a whole file, where the demuxer stops
+            return max(n, len(entries) - self.decoded)
         if self.truncated:
-            entries = _usable_entries(self._stream)
-            if any(e.pos + e.size > self._size for e in entries):
-                # the index lists every frame, the cut one included
-                return max(n, len(entries) - self.decoded)
             n += self._missing_at_end()[0]
         return n
+
+    def _index_past_end(self, entries: list | None = None) -> bool:
+        """Whether the container's index has frames past the end of the file."""
+        entries = _usable_entries(self._stream) if entries is None else entries
+        return any(e.pos + e.size > self._size for e in entries)
 
     @property
     def lost_exact(self) -> bool:
@@ -505,8 +510,13 @@ class FileSource:
         parts = []
         if self.truncated:
             parts.append("truncated file: it ends before the size its header gives")
+        elif self._index_past_end():
+            parts.append("damaged index: it places frames past the end of the file")
+        silent = self.packets - self.decoded if self._stream.codec_context.name not in _HIDDEN_FRAME_CODECS else 0
         if self.errors:
             parts.append(f"{self.errors} damaged packet{'s' if self.errors != 1 else ''}")
+        elif silent > 0:
+            parts.append(f"{silent} damaged packet{'s' if silent != 1 else ''} (no frame came out of {'them' if silent != 1 else 'it'})")
         return "; ".join(parts)
 
     def _missing_at_end(self) -> tuple[int, bool]:
