@@ -140,6 +140,9 @@ def test_gate_spares_a_confident_close_up_only() -> None:
     unsure = np.full((50, 50), 0.8, np.float32)  # a beige wall a model half believes
     assert not apply_gate(unsure, nobody).any()
     assert not apply_gate(close_up, nobody, closeup=False).any()  # a classical method's 0/1 map
+    # judged on another map (the full view's): a sure full view spares a fused map that is not
+    assert np.array_equal(apply_gate(unsure_fused := close_up * 0.9, nobody, judge=close_up), unsure_fused)
+    assert not apply_gate(close_up, nobody, judge=np.full((50, 50), 0.8, np.float32)).any()
     small = np.zeros((50, 50), np.float32)
     small[:5, :5] = 0.99  # sure but small: gated like anything else
     assert not apply_gate(small, nobody).any()

@@ -149,20 +149,23 @@ def gate_multiplier(person: np.ndarray, grow: float = 0.03) -> np.ndarray:
 
 
 def apply_gate(prob: np.ndarray, multiplier: np.ndarray, closeup: bool = True, closeup_share: float = 0.2,
-               closeup_conf: float = 0.95) -> np.ndarray:
+               closeup_conf: float = 0.93, judge: np.ndarray | None = None) -> np.ndarray:
     """``prob * multiplier``, except on a confident close-up of skin, which is returned as it is.
 
     A person model does not see a person in a belly, a back or a hand filling the frame; a skin
     model is then sure of a large region (at least ``closeup_share`` of the pixels at >= 0.5, with
     a mean probability there of at least ``closeup_conf``), where its mistakes on walls and
     furniture are neither that large nor that sure. ``closeup=False`` gates every picture
-    (classical methods: their probabilities are 0 or 1, sure of everything).
+    (classical methods: their probabilities are 0 or 1, sure of everything). ``judge`` (default
+    ``prob``) is the map the close-up is judged on: the full view's, where tiles that each see a
+    part of a belly would make the fused map unsure.
 
     prob, multiplier: float32 (h, w) in [0, 1] of the same shape. Returns float32 (h, w).
     """
-    skin = prob >= 0.5
+    view = prob if judge is None else judge
+    skin = view >= 0.5
     share = float(skin.mean())
-    if closeup and share >= closeup_share and float(prob[skin].mean()) >= closeup_conf:
+    if closeup and share >= closeup_share and float(view[skin].mean()) >= closeup_conf:
         return prob
     return prob * multiplier
 
@@ -252,14 +255,14 @@ class QualitySegmenter(Segmenter):
         if self.gate is None:
             return fused
         # the gate of the full view, and of each tile where it sees a small person the full view misses
-        gates = self.gate.maps([frame, *crops])
+        gates = self.gate.maps([frame, *crops[:len(boxes)]])
         full = _resize(gates[0], h, w)
         tiled = np.zeros((h, w), np.float32)
         for g, (y0, y1, x0, x1) in zip(gates[1:], boxes):
             np.maximum(tiled[y0:y1, x0:x1], _resize(g, y1 - y0, x1 - x0), out=tiled[y0:y1, x0:x1])
         for y0, y1, x0, x1 in zooms:  # a face the detector found is a person, however small
             tiled[y0:y1, x0:x1] = 1.0
-        return apply_gate(fused, np.maximum(full, tiled), self.kind == "model")
+        return apply_gate(fused, np.maximum(full, tiled), self.kind == "model", judge=maps[0])
 
     def segment(self, frame: np.ndarray) -> np.ndarray:
         if self.tiles:
