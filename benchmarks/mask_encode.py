@@ -30,7 +30,7 @@ import numpy as np
 
 from streamseg.paths import demo_clip
 from streamseg.segment import create
-from streamseg.sinks.encoder import grey_to_yuv420p
+from streamseg.sinks.pixels import grey_to_yuv420p
 
 
 def _median_ms(fn, items) -> float:

@@ -22,7 +22,7 @@ import numpy as np
 from streamseg.paths import demo_clip
 from streamseg.segment import create
 from streamseg.segment.base import Segmenter
-from streamseg.sinks.encoder import EncoderSettings
+from streamseg.sinks.settings import EncoderSettings
 from streamseg.pipeline import process_video_file
 
 

@@ -30,7 +30,8 @@ import numpy as np
 
 from streamseg.frames import Frame, FrameResult
 from streamseg.paths import demo_clip
-from streamseg.rois import RoiOptions, RoiStage, open_roi_sinks
+from streamseg.rois import RoiOptions, RoiStage
+from streamseg.sinks.rois import open_roi_sinks
 from streamseg.segment import create
 
 

@@ -5,7 +5,8 @@ arrays of shape ``(H, W)`` in ``[0, 1]`` until the last step, where a threshold 
 
 The API (imported lazily, so ``import streamseg`` stays fast): :func:`new_session`,
 :func:`segment`, :func:`render`, :func:`remove`, :func:`process_video`, :func:`process_batch`,
-:func:`process_live`, :func:`process_images`, :func:`list_methods` (see :mod:`streamseg.api`).
+:func:`process_live`, :func:`process_images`, :func:`list_methods` and the runs' spec
+:class:`RunSpec` (see :mod:`streamseg.api`).
 The library logs through :mod:`logging` (logger ``streamseg``) and prints nothing unless asked.
 
 Example:
@@ -24,7 +25,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = {"list_methods", "new_session", "process_batch", "process_images", "process_live", "process_video", "remove", "render", "segment"}
+_API = {
+    "RunSpec", "Sink", "list_methods", "new_session", "process_batch", "process_images", "process_live", "process_video", "remove",
+    "render", "segment",
+}
 
 __all__ = ["__version__", *sorted(_API)]
 

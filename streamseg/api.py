@@ -29,6 +29,7 @@ import numpy as np
 from streamseg.errors import ConfigError, FrameError
 from streamseg.pipeline.config import DEFAULT_METHOD  # noqa: F401 - the model used when none is named
 from streamseg.pipeline.spec import RunSpec
+from streamseg.sinks.base import Sink  # noqa: F401 - the contract of what a run writes to
 
 PathLike = str | Path
 #: what a picture may be given as: a BGR (or, with ``channels="rgb"``, RGB) uint8 array, a PIL
@@ -222,7 +223,7 @@ def render(image: Picture, output_type: str = "mask", method: Any = None, *, cha
     types = outputs.check_output_types(list(spec.output.types), extra=("prob",))
     m = spec.method
     person_of = outputs.person_segmenter(types, provider=m.provider, threads=m.threads)
-    effects = {t: make_effect(t, spec.output.effect, person_of) for t in types if t not in ("mask", "prob")}
+    effects = {t: make_effect(t, spec.output.effect, person_of) for t in types if t != "prob"}
     seg, lock = (method, threading.Lock()) if given is None and method is not None else _cached_session(spec)
     with lock:
         processor = Processor(seg, None, spec.output.threshold, output_types=tuple(effects), effects=effects, scene_cut=False)
@@ -319,7 +320,7 @@ def process_live(
         **overrides: options of the spec, e.g. ``method``, ``output_type`` (one; default
             ``overlay``), ``width``, ``height``, ``fps``, ``mjpg``, ``reconnect``, ``timeout``,
             ``loop``, ``max_frames`` (at least 1), ``duration`` (seconds above 0), ``status``
-            (a status line on stderr; default: when there is no window), ``status_interval``,
+            (a status line on stderr while there is no window), ``status_interval``,
             ``virtual_cam``, ``virtual_cam_device``, the effect, HUD, stats and ROI options of
             :func:`process_video`.
 

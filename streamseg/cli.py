@@ -173,6 +173,12 @@ def main() -> None:
     if "--verbose" in sys.argv[1:]:
         sys.argv = [sys.argv[0], *(a for a in sys.argv[1:] if a != "--verbose")]
     log.quiet_libraries(verbose)
+    with log.to_console():
+        _run(debug)
+
+
+def _run(debug: bool) -> None:
+    """The command of ``sys.argv``; every error ends as one line and an exit code."""
     try:
         cmd, flags = _command()
         _check_flag_values(sys.argv[1:], flags)

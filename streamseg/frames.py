@@ -86,11 +86,3 @@ class FrameResult:
     rois: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     pictures: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def picture(self, output_type: str) -> np.ndarray:
-        """``pictures[output_type]``: the picture the run rendered for that type.
-
-        Raises:
-            KeyError: the run does not render that type.
-        """
-        return self.pictures[output_type]

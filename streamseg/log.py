@@ -1,7 +1,19 @@
-"""User-facing messages on stderr (rich), shared by every command."""
+"""streamseg's messages, through :mod:`logging` (logger ``streamseg``).
+
+The library prints nothing of its own: what it logs goes where the application's logging
+configuration sends it (without one, Python shows warnings and above on stderr, as it does for
+any library). The CLI shows the messages with :func:`to_console`: informational lines as they
+are, warnings as ``warning: ...``, on stderr (rich).
+
+Example:
+    >>> import logging
+    >>> logging.getLogger("streamseg").isEnabledFor(logging.INFO)   # quiet unless asked
+    False
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from contextlib import contextmanager
@@ -10,20 +22,27 @@ from typing import Iterator
 from rich.console import Console
 
 console = Console(stderr=True, highlight=False)
+logger = logging.getLogger("streamseg")
 
 
 def info(msg: str) -> None:
-    """An informational line (what runs, where output went)."""
-    console.print(msg, markup=False, soft_wrap=True)
+    """An informational line (what runs, where output went); shown by the CLI."""
+    logger.info(msg)
 
 
 def warn(msg: str) -> None:
     """A one-line warning; the job goes on."""
-    console.print(f"[yellow]warning:[/yellow] {escape(msg)}", soft_wrap=True)
+    logger.warning(msg)
+
+
+def notice(msg: str) -> None:
+    """A line the user asked for (an ``--alert-above`` event): logged at WARNING level, so it
+    shows wherever warnings do, and shown by the CLI as it is."""
+    logger.warning(msg, extra={"plain": True})
 
 
 def error(msg: str) -> None:
-    """A one-line error (the caller exits non-zero)."""
+    """The CLI's one-line error (the caller exits non-zero)."""
     console.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
     sys.stderr.flush()
 
@@ -32,6 +51,44 @@ def escape(msg: str) -> str:
     from rich.markup import escape as _escape
 
     return _escape(str(msg))
+
+
+class _ConsoleHandler(logging.Handler):
+    """streamseg's records on :data:`console`: INFO as it is, WARNING as ``warning: ...``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = record.getMessage()
+            if record.levelno >= logging.WARNING and not getattr(record, "plain", False):
+                console.print(f"[yellow]warning:[/yellow] {escape(msg)}", soft_wrap=True)
+            else:
+                console.print(msg, markup=False, soft_wrap=True)
+        except Exception:  # noqa: BLE001 - logging must never break the run
+            self.handleError(record)
+
+
+def show_on_console(level: int = logging.INFO) -> logging.Handler:
+    """Show streamseg's records from ``level`` up on stderr (the CLI's and the server's lines)
+    rather than hand them to the application's logging. Returns the handler (see :func:`to_console`)."""
+    handler = _ConsoleHandler(level)
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    logger.disabled = False  # logging.config's disable_existing_loggers may have switched it off
+    return handler
+
+
+@contextmanager
+def to_console(level: int = logging.INFO) -> Iterator[None]:
+    """:func:`show_on_console` inside the block; as it was after."""
+    before = logger.level, logger.propagate, logger.disabled
+    handler = show_on_console(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before[0])
+        logger.propagate, logger.disabled = before[1], before[2]
 
 
 #: lines that libraries write straight to file descriptor 2 (not through Python): glog/absl

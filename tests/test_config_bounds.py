@@ -123,7 +123,7 @@ def _nan_model(path: Path) -> Path:
     return path
 
 
-def test_nan_model_output_is_read_as_no_skin_with_one_warning(tmp_path, capsys):
+def test_nan_model_output_is_read_as_no_skin_with_one_warning(tmp_path, caplog):
     from streamseg.segment.onnx_model import OnnxSegmenter
 
     seg = OnnxSegmenter.from_file(_nan_model(tmp_path / "nan.onnx"))
@@ -133,7 +133,7 @@ def test_nan_model_output_is_read_as_no_skin_with_one_warning(tmp_path, capsys):
         prob = seg.segment(frame)
     assert np.isfinite(prob).all() and prob.min() >= 0 and prob.max() <= 1
     assert (prob[:, :24] == 0).all() and np.allclose(prob[:, 40:], np.sqrt(0.5), atol=1e-3)
-    warnings_ = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("warning:")]
+    warnings_ = [r.getMessage() for r in caplog.records if r.name == "streamseg" and r.levelname == "WARNING"]
     assert len(warnings_) == 1 and "NaN or infinite" in warnings_[0], warnings_
 
 

@@ -209,18 +209,44 @@ def test_registry_renders_every_type():
         fx.get("sepia")
 
 
-def test_result_renderer_caches_and_draws_once():
+def test_the_processor_renders_each_type_once_with_its_settings_and_draws_rois_on_overlays():
+    from streamseg.pipeline.processor import Processor
+
+    class Given:
+        name, kind, provider, fallback_from = "given", "model", "cpu", None
+
+        def segment(self, frame):
+            return (disc_mask(40, 50) > 0).astype(np.float32)
+
+        def reset(self):
+            pass
+
+    class Rois:
+        def process(self, result):
+            return {"regions": [{"id": 1, "label": "skin", "box": [5.0, 5.0, 20.0, 20.0], "score": 1.0}]}
+
+        def reset(self):
+            pass
+
     frame = textured(40, 50)
     m = disc_mask(40, 50) > 0
-    result = FrameResult(Frame(frame, 0, 0.0), m.astype(np.float32), m)
-    render = fx.result_renderer("retouch", EffectParams(strength=1.0))
-    a = render(result)
-    assert render(result) is a
-    np.testing.assert_array_equal(a, fx.retouch(frame, m.astype(np.float32), 1.0))
-    styled = fx.result_renderer("overlay", EffectParams(overlay=OverlayStyle(color="red", alpha=1.0, outline=False)))(result)
-    assert styled[20, 25].tolist() == [0, 0, 255]
-    with pytest.raises(ConfigError):
-        fx.result_renderer("hair")
+    effects = {
+        "retouch": fx.make_effect("retouch", EffectParams(strength=1.0)),
+        "overlay": fx.make_effect("overlay", EffectParams(overlay=OverlayStyle(color="red", alpha=1.0, outline=False))),
+    }
+    calls = []
+    for e in effects.values():
+        real = e.render
+        e.render = lambda f, mask, real=real: calls.append(1) or real(f, mask)
+    res = Processor(Given(), output_types=("retouch", "overlay", "mask"), effects=effects).process(Frame(frame, 0, 0.0))
+    assert len(calls) == 2 and set(res.pictures) == {"retouch", "overlay", "mask"}
+    np.testing.assert_array_equal(res.pictures["retouch"], fx.retouch(frame, m.astype(np.float32), 1.0))
+    assert res.pictures["overlay"][20, 25].tolist() == [0, 0, 255]
+    plain = Processor(Given(), output_types=("overlay",), effects=effects).process(Frame(frame, 0, 0.0)).pictures["overlay"]
+    drawn = Processor(Given(), output_types=("overlay",), effects=effects, roi_stage=Rois()).process(Frame(frame, 0, 0.0)).pictures["overlay"]
+    assert (plain != drawn).any()  # the ROI box is drawn on the overlay
+    with pytest.raises(ConfigError, match="person"):
+        fx.make_effect("hair")
 
 
 def test_skin_fraction_and_person_exposure():

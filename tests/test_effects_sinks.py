@@ -18,16 +18,19 @@ from streamseg import effects as fx
 from streamseg.errors import ConfigError, OutputError
 from streamseg.frames import Frame, FrameResult
 from streamseg.sinks import virtual_cam
-from streamseg.sinks.alpha_writer import AlphaVideoWriter, read_alpha_video
-from streamseg.sinks.rendered import RenderedVideoSink
+from streamseg.sinks.alpha_writer import read_alpha_video
+from streamseg.sinks.video import VideoSink
 from streamseg.sinks.stats import AlertDetector, AlertSink, StatsCsvWriter
 from streamseg.sinks.virtual_cam import VirtualCamera, VirtualCamSink, install_hint, letterbox
 
 
-def result(i: int, fraction: float, h: int = 10, w: int = 10, captured_at: float = 0.0) -> FrameResult:
+def result(i: int, fraction: float, h: int = 10, w: int = 10, captured_at: float = 0.0, types: tuple[str, ...] = ()) -> FrameResult:
+    """A frame's result with ``fraction`` of its pixels skin and the pictures of ``types`` rendered."""
     m = np.zeros((h, w), bool)
     m.flat[: int(round(fraction * h * w))] = True
-    return FrameResult(Frame(np.zeros((h, w, 3), np.uint8), i, i / 25, pts=i, captured_at=captured_at), m.astype(np.float32), m)
+    frame = np.zeros((h, w, 3), np.uint8)
+    pictures = {t: fx.make_effect(t).render(frame, m) for t in types}
+    return FrameResult(Frame(frame, i, i / 25, pts=i, captured_at=captured_at), m.astype(np.float32), m, pictures=pictures)
 
 
 # --- stats CSV and alerts ---------------------------------------------------------------------
@@ -82,14 +85,14 @@ def test_alerts_alternate_and_match_state(fractions, threshold, hysteresis):
     assert det.above == (bool(kinds) and kinds[-1] == "above")
 
 
-def test_alert_sink_prints_and_emits(capsys):
+def test_alert_sink_logs_and_emits(caplog):
     got = []
     sink = AlertSink(0.3, emit=got.append)
     for i, f in enumerate([0.1, 0.5, 0.5, 0.1]):
         sink.write(result(i, f))
     assert [(e["event"], e["frame"]) for e in got] == [("above", 1), ("below", 3)]
     assert got[0]["type"] == "skin_alert" and got[0]["skin_fraction"] == 0.5
-    assert "alert: skin fraction 0.500 above 0.3 at frame 1" in capsys.readouterr().err
+    assert "alert: skin fraction 0.500 above 0.3 at frame 1" in caplog.text
     with pytest.raises(ConfigError, match="--alert-above"):
         AlertSink(1.5)
 
@@ -249,9 +252,9 @@ def test_virtual_cam_sink_opens_on_first_frame_with_even_size():
         def close(self):
             self.sent.append("closed")
 
-    sink = VirtualCamSink(fx.result_renderer("blur"), fps=25, open_camera=lambda w, h, f: Cam(w, h, f))
-    sink.write(result(0, 0.5, h=9, w=11))
-    sink.write(result(1, 0.5, h=9, w=11))
+    sink = VirtualCamSink("blur", fps=25, open_camera=lambda w, h, f: Cam(w, h, f))
+    sink.write(result(0, 0.5, h=9, w=11, types=("blur",)))
+    sink.write(result(1, 0.5, h=9, w=11, types=("blur",)))
     sink.close()
     assert opened == [(10, 8, 25)] and sink.camera.sent == [(9, 11, 3), (9, 11, 3), "closed"]
 
@@ -264,16 +267,13 @@ def test_letterbox_keeps_aspect():
 # --- rendered video sink ----------------------------------------------------------------------
 
 
-def test_rendered_sink_writes_alpha_video_with_hud(tmp_path):
+def test_video_sink_writes_alpha_video_with_hud(tmp_path):
     h, w = 48, 64
     out = tmp_path / "a.webm"
-    sink = RenderedVideoSink(
-        AlphaVideoWriter(out, w, h, Fraction(25)), fx.result_renderer("alpha"), hud=lambda r: [f"frame {r.frame.index}"]
-    )
-    for i in range(4):
-        sink.write(result(i, 0.0, h=h, w=w))  # no skin: only the HUD is opaque
-    sink.close()
-    frames, fmt = read_alpha_video(sink.path)
+    with VideoSink(out, "alpha", w, h, Fraction(25), hud=lambda r: [f"frame {r.frame.index}"]) as sink:
+        for i in range(4):
+            sink.write(result(i, 0.0, h=h, w=w, types=("alpha",)))  # no skin: only the HUD is opaque
+    frames, fmt = read_alpha_video(sink.close().path)
     assert len(frames) == 4 and fmt == "yuva420p"
     assert frames[0][2, 2, 3] > 200  # the HUD box is opaque in the cut-out
     assert frames[0][h - 2, w - 2, 3] < 30  # transparent elsewhere

@@ -9,7 +9,9 @@ import av
 import numpy as np
 import pytest
 
-from streamseg.sinks.encoder import MASK_PRESET, PICTURE_PRESET, EncoderSettings, VideoEncoder, grey_to_yuv420p
+from streamseg.sinks.pixels import grey_to_yuv420p
+from streamseg.sinks.settings import MASK_PRESET, PICTURE_PRESET, EncoderSettings
+from streamseg.sinks.writer import VideoEncoder
 
 
 def _masks(n: int, h: int, w: int) -> list[np.ndarray]:
@@ -80,10 +82,9 @@ def test_grey_frame_of_another_size_is_resized(tmp_path):
 
 
 def test_mask_video_uses_the_mask_preset_and_no_picture(tmp_path, monkeypatch):
-    """`process_video -T mask` writes the mask without rendering a BGR picture, with x264 ultrafast
-    (its SEI says cabac=0); an explicit preset is kept (veryfast: cabac=1)."""
+    """`process_video -T mask` hands the encoder the grey mask picture (no BGR picture, no colour
+    conversion), with x264 ultrafast (its SEI says cabac=0); an explicit preset is kept (veryfast: cabac=1)."""
     import streamseg
-    from streamseg.effects.views import MaskEffect
 
     clip = tmp_path / "clip.mp4"
     enc = VideoEncoder(clip, 64, 48, Fraction(25), settings=EncoderSettings(crf=10))
@@ -91,11 +92,11 @@ def test_mask_video_uses_the_mask_preset_and_no_picture(tmp_path, monkeypatch):
     for i in range(5):
         enc.write(rng.integers(0, 255, (48, 64, 3), np.uint8), pts=i)
     enc.finish()
-    calls = []
-    real = MaskEffect.render
-    monkeypatch.setattr(MaskEffect, "render", lambda self, f, m: calls.append("mask") or real(self, f, m))
+    shapes = []
+    real = VideoEncoder.write
+    monkeypatch.setattr(VideoEncoder, "write", lambda self, image, **kw: shapes.append(image.shape) or real(self, image, **kw))
     rep = streamseg.process_video(clip, tmp_path / "m.mp4", method="ellipse-diag", output_types="mask", provider="cpu")
-    assert rep.frames_out == 5 and "mask" not in calls
+    assert rep.frames_out == 5 and shapes == [(48, 64)] * 5
     data = rep.outputs["mask"].read_bytes()
     assert b"cabac=0" in data
     rep2 = streamseg.process_video(

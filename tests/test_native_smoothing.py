@@ -105,7 +105,7 @@ def test_model_is_smoothed_at_native_size_then_upsampled_to_the_frame(model, bat
     for r in results:
         assert r.prob.shape == (48, 64) and r.prob.dtype == np.float32
         assert r.mask.shape == (48, 64) and r.mask.dtype == bool
-        assert r.picture("mask").shape[:2] == (48, 64)
+        assert r.pictures["mask"].shape[:2] == (48, 64)
     assert "upsample" in proc.times.summary()
 
 

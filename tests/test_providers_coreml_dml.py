@@ -181,7 +181,8 @@ def test_encoder_and_decoder_thread_counts(tmp_path, monkeypatch):
     from fractions import Fraction
 
     from streamseg.capture.file import FileSource
-    from streamseg.sinks.encoder import EncoderSettings, VideoEncoder
+    from streamseg.sinks.settings import EncoderSettings
+    from streamseg.sinks.writer import VideoEncoder
 
     monkeypatch.setenv(threads.ENV, "decode=1,encode=2")
     enc = VideoEncoder(tmp_path / "t.mp4", 64, 48, Fraction(25), settings=EncoderSettings())

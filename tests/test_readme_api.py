@@ -58,3 +58,24 @@ def test_version_and_lazy_import():
     assert out[1:] == ["False", "False"]
     cli = subprocess.run([sys.executable, "-m", "streamseg", "--version"], capture_output=True, text=True)
     assert cli.returncode == 0 and cli.stdout.strip() == f"streamseg {out[0]}"
+
+
+def test_readme_layout_matches_the_tree():
+    """Every file and folder the Layout table names exists, and every module and package of
+    streamseg/ is named there."""
+    text = README.read_text(encoding="utf-8")
+    table = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `streamseg")]
+    named = {p.rstrip("/") for row in rows for p in re.findall(r"`(streamseg/[\w/.]+)`", row.split(" | ")[0])}
+    root = README.parent
+    for path in named:
+        assert (root / path).exists(), f"README's layout names {path}, which does not exist"
+    for row in rows:  # the files a row's description names, in its own folder
+        folder = re.findall(r"`(streamseg/[\w/]+)/`", row.split(" | ")[0])
+        for name in re.findall(r"`([\w/]+\.py)`", row.split(" | ", 1)[1]) if folder else ():
+            path = name if name.startswith("streamseg/") else f"{folder[0]}/{name}"
+            assert (root / path).exists(), f"README's layout names {path}, which does not exist"
+    package = root / "streamseg"
+    tops = {f"streamseg/{p.name}" for p in package.iterdir() if (p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())) and not p.name.startswith("__init__")}
+    tops.add("streamseg/__init__.py")
+    assert not tops - named, f"not in README's layout: {sorted(tops - named)}"

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from streamseg.frames import Frame, FrameResult
-from streamseg.rois import RoiOptions, RoiStage, open_roi_sinks
+from streamseg.rois import RoiOptions, RoiStage
+from streamseg.sinks.rois import open_roi_sinks
 
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 PAGE = Path(__file__).resolve().parents[1] / "examples" / "rois.html"

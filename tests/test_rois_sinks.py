@@ -13,7 +13,8 @@ import pytest
 
 from streamseg.errors import ConfigError, OutputError
 from streamseg.frames import Frame, FrameResult
-from streamseg.rois import RoiOptions, RoiStage, load_schema, open_roi_sinks, parse_spec
+from streamseg.rois import RoiOptions, RoiStage, load_schema
+from streamseg.sinks.rois import open_roi_sinks, parse_spec
 
 H, W = 120, 160
 
@@ -133,7 +134,7 @@ def test_osc_server_receives_every_frame_in_order():
 def test_osc_bundle_has_landmarks_for_hands():
     from pythonosc.osc_bundle import OscBundle
 
-    from streamseg.rois.sinks import OscSink
+    from streamseg.sinks.rois import OscSink
 
     sink = OscSink("127.0.0.1", 9)
     region = {"id": 4, "label": "hand", "score": 0.9, "box_norm": [0.1, 0.2, 0.3, 0.4], "centroid_norm": [0.2, 0.3],
@@ -170,7 +171,7 @@ def test_websocket_clients_receive_every_frame_in_order():
 
 
 def test_websocket_slow_client_is_dropped_from_not_waited_for():
-    from streamseg.rois.sinks import WebSocketSink
+    from streamseg.sinks.rois import WebSocketSink
 
     sink = WebSocketSink("127.0.0.1", 0, queue_size=4)
     raw = socket.create_connection(("127.0.0.1", sink.port), timeout=5)

@@ -144,12 +144,12 @@ def test_unknown_method_lists_known_ones(tmp_path, cli):
     assert code != 0 and "unknown method" in err and "ellipse" in err
 
 
-def test_encoder_resizes_frames_of_a_new_size(tmp_path, capsys):
+def test_encoder_resizes_frames_of_a_new_size(tmp_path, caplog):
     from fractions import Fraction
 
     import numpy as np
 
-    from streamseg.sinks.encoder import VideoEncoder
+    from streamseg.sinks.writer import VideoEncoder
 
     enc = VideoEncoder(tmp_path / "e.mp4", 64, 48, Fraction(25))
     for i in range(6):
@@ -158,7 +158,7 @@ def test_encoder_resizes_frames_of_a_new_size(tmp_path, capsys):
     path = enc.finish()
     info = read_video(path)
     assert info["frames"] == 6 and info["shapes"] == {(48, 64)}
-    assert "frame size changed to 128x96" in capsys.readouterr().err
+    assert "frame size changed to 128x96" in caplog.text
 
 
 def test_tta_flip_runs_a_video_and_refuses_a_classical_method(tmp_path, cli):

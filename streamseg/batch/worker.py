@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from streamseg.errors import Interrupted, StreamsegError
+from streamseg.sinks.base import Sink
 
 
 @contextlib.contextmanager
@@ -37,7 +38,7 @@ def quiet_log() -> Iterator[None]:
         log.console.quiet = old
 
 
-class _Counter:
+class _Counter(Sink):
     """A sink that counts frames (progress across workers)."""
 
     def __init__(self, worker: "FileWorker") -> None:
@@ -47,9 +48,6 @@ class _Counter:
         self.worker.frames += 1
         if self.worker.on_frame is not None:
             self.worker.on_frame()
-
-    def close(self) -> None:
-        pass
 
 
 def _one_line(exc: BaseException) -> str:
@@ -135,20 +133,21 @@ class FileWorker:
             if self._error is not None:
                 raise StreamsegError(self._error)
             inp = Path(job.input)
-            with quiet_log():
+            parts, out_spec = self.parts, self.spec.output
+            with quiet_log(), contextlib.ExitStack() as owned:
                 outputs = {t: prepare_output(Path(p), overwrite=True, inputs=(inp,)) for t, p in job.outputs.items()}
-                roi_stage = roi_sinks = None
+                roi_stage, roi_specs = None, ()
                 if rois_tmp is not None:
                     prepare_output(Path(job.rois), overwrite=True, inputs=(inp,))
-                    roi_stage = build_roi_stage(replace(self.spec.rois, sinks=(f"jsonl:{rois_tmp}",)))
-                    roi_sinks = open_roi_sinks([f"jsonl:{rois_tmp}"], source=str(inp))
-            parts, out_spec = self.parts, self.spec.output
-            with quiet_log():
+                    roi_specs = (f"jsonl:{rois_tmp}",)
+                    roi_stage = build_roi_stage(replace(self.spec.rois, sinks=roi_specs))
+                    owned.callback(roi_stage.close)
+                roi_sinks = owned.enter_context(open_roi_sinks(roi_specs, source=str(inp)))
                 report = process_video_file(
                     inp, outputs, parts.segmenter, smoother=parts.smoother, threshold=out_spec.threshold,
-                    settings=out_spec.encoder, roi_stage=roi_stage, roi_sinks=roi_sinks,
-                    batch=self.spec.method.batch, progress=False, stop=self._stop, sinks=[_Counter(self)],
-                    effects=parts.effects, hud=out_spec.hud, scene_cut=parts.cut_detector(),
+                    settings=out_spec.encoder, roi_stage=roi_stage, batch=self.spec.method.batch, progress=False,
+                    stop=self._stop, sinks=[roi_sinks, _Counter(self)], effects=parts.effects, hud=out_spec.hud,
+                    scene_cut=parts.cut_detector(),
                 )
             if rois_tmp is not None:
                 commit(rois_tmp, Path(job.rois))
@@ -224,6 +223,6 @@ class FileWorker:
         """The processor of still images: no smoothing, effect types rendered once per image
         (as ``streamseg image`` builds it)."""
         if self._image_processor is None:
-            rendered = [t for t in self.output_types if t != "mask" and t in self.parts.effects]
+            rendered = [t for t in self.output_types if t in self.parts.effects]
             self._image_processor = self.parts.processor(rendered, smoothing=False)
         return self._image_processor

@@ -92,7 +92,7 @@ def command(
         smooth_params=parse_assignments(smooth_param, "--smooth-param"), rois=rois, hands=hands,
         roi_options=parse_assignments(roi_option, "--roi-option"), max_frames=max_frames, duration=duration, loop=loop,
         overwrite=overwrite, virtual_cam=virtual_cam, virtual_cam_device=virtual_cam_device,
-        status_interval=status_interval, **api_options(shared),
+        status=True, status_interval=status_interval, **api_options(shared),
     )
     if stats:
         print_stats(report)

@@ -28,7 +28,7 @@ from streamseg.effects.hud import draw_hud, hud_lines, hud_scale
 from streamseg.effects.mask import feather
 from streamseg.effects.overlay import overlay
 from streamseg.effects.params import EffectParams, OverlayStyle, parse_color
-from streamseg.effects.registry import EFFECTS, get, make_effect, output_size, render_effect, render_result, result_renderer
+from streamseg.effects.registry import EFFECTS, get, make_effect, output_size, render_effect, render_result
 from streamseg.effects.retouch import retouch
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "pixelate",
     "render_effect",
     "render_result",
-    "result_renderer",
     "retouch",
     "skin_fraction",
 ]

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -92,28 +92,6 @@ def render_effect(
         See :meth:`~streamseg.effects.base.Effect.render`.
     """
     return make_effect(name, params, None if person is None else (lambda _frame: person)).render(frame, mask)
-
-
-def result_renderer(
-    name: str,
-    params: EffectParams | None = None,
-    person_of: PersonOf | None = None,
-) -> Callable[["FrameResult"], np.ndarray]:
-    """``FrameResult -> picture`` of output type ``name``: the picture the run rendered into
-    ``result.pictures``, else rendered here (with the ROIs drawn on types that draw them).
-
-    Raises:
-        ConfigError: unknown type, or ``person_of`` missing for a type that needs it.
-    """
-    effect = make_effect(name, params, person_of)
-
-    def fn(result: "FrameResult") -> np.ndarray:
-        pic = result.pictures.get(name)
-        if pic is None:
-            pic = result.pictures[name] = render_result(effect, result)
-        return pic
-
-    return fn
 
 
 def render_result(effect: Effect, result: "FrameResult") -> np.ndarray:

@@ -20,7 +20,8 @@ import numpy as np
 
 from streamseg import log
 from streamseg.errors import ConfigError, InputError, OutputError
-from streamseg.sinks.encoder import EncoderSettings, VideoEncoder
+from streamseg.sinks.settings import EncoderSettings
+from streamseg.sinks.writer import VideoEncoder
 from streamseg.sinks.output_path import commit, prepare_output
 from streamseg.smooth.pseudo_video import PseudoVideoOptions, iter_pseudo_video
 

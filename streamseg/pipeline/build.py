@@ -43,6 +43,18 @@ class Parts:
     effects: dict[str, Any] = field(default_factory=dict)
     scene_cut: dict[str, Any] = field(default_factory=dict)
 
+    def __enter__(self) -> "Parts":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release what the parts hold between frames (the ROI stage's detector thread); the
+        run that built them calls it, also as a context manager."""
+        if self.roi_stage is not None:
+            self.roi_stage.close()
+
     def cut_detector(self):
         """A new :class:`~streamseg.smooth.scenecut.SceneCutDetector` of these settings."""
         from streamseg.smooth.scenecut import SceneCutDetector
@@ -129,11 +141,9 @@ def build_roi_stage(rois: RoiSpec):
 
 
 def open_roi_sinks(specs: Sequence[str], source: str):
-    """The ROI stream's sinks (:class:`~streamseg.rois.RoiSinks`) of ``specs``, opened, or
-    ``None`` without any."""
-    if not specs:
-        return None
-    from streamseg.rois import open_roi_sinks as _open
+    """The ROI stream (:class:`~streamseg.rois.RoiSinks`) of ``specs``, opened: a sink that
+    sends nothing without any (the run opens it, and closes it)."""
+    from streamseg.sinks.rois import open_roi_sinks as _open
 
     return _open(list(specs), source=source)
 
@@ -151,17 +161,16 @@ def method_of(spec: RunSpec):
 @contextlib.contextmanager
 def stats_sinks(spec: RunSpec, csv_path: Path | None, roi_sinks: Any | None = None) -> Iterator[list[Any]]:
     """The ``--stats-csv`` writer (to ``csv_path``, already prepared) and the ``--alert-above``
-    detector of ``spec`` as sinks, opened for the block and closed after it, whatever happens;
+    detector of ``spec`` as sinks, opened for the block and closed (or aborted) after it;
     alerts also go to the ROI stream of ``roi_sinks``."""
     from streamseg.pipeline import outputs
 
-    extra = outputs.stats_sinks(csv_path, spec.output.alert_above, emit=roi_sinks.send if roi_sinks else None)
-    try:
+    with contextlib.ExitStack() as stack:
+        extra = [stack.enter_context(s) for s in outputs.stats_sinks(csv_path, spec.output.alert_above, emit=roi_sinks.send if roi_sinks else None)]
         yield extra
-    finally:
-        outputs.close_all(extra)
+        reports = [s.close() for s in extra]
     if csv_path is not None:
-        log.info(f"wrote stats: {csv_path} ({extra[-1].rows} rows)")
+        log.info(f"wrote stats: {csv_path} ({reports[-1].written} rows)")
 
 
 __all__ = ["Parts", "build", "build_roi_stage", "build_smoother", "method_of", "open_roi_sinks", "stats_sinks"]

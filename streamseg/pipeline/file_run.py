@@ -24,11 +24,6 @@ from streamseg.pipeline.processor import Processor, RunReport, stop_on_signals
 from streamseg.segment.base import Segmenter
 
 
-def picture_of(output_type: str) -> Callable[[Any], Any]:
-    """``FrameResult -> picture`` of ``output_type``: what the run's processor rendered."""
-    return lambda result: result.pictures[output_type]
-
-
 def _batches(frames: Iterator[Frame], n: int) -> Iterator[list[Frame]]:
     batch: list[Frame] = []
     for f in frames:
@@ -99,7 +94,6 @@ def process_video_file(
     threshold: float = 0.5,
     settings: Any | None = None,
     roi_stage: Any | None = None,
-    roi_sinks: Any | None = None,
     batch: int = 1,
     progress: bool = True,
     stop: threading.Event | None = None,
@@ -112,19 +106,19 @@ def process_video_file(
 
     Args:
         input: a readable video file.
-        outputs: output type (``mask``, ``overlay``, ``cutout``, ``side-by-side``) -> path
-            (already validated with :func:`~streamseg.sinks.output_path.prepare_output`).
-        segmenter, smoother, threshold: the processing (see :class:`~streamseg.pipeline.Processor`).
-        settings: :class:`~streamseg.sinks.encoder.EncoderSettings` shared by all outputs.
-        roi_stage, roi_sinks: optional ROI extraction and its sinks (:class:`~streamseg.rois.RoiSinks`).
+        outputs: output type (``mask``, ``overlay``, ``cutout``, ``side-by-side``, ...) -> path
+            (already validated with :func:`~streamseg.sinks.output_path.prepare_output`); the
+            :class:`~streamseg.sinks.video.VideoSink` of each is opened, and closed (or aborted), here.
+        segmenter, smoother, threshold, roi_stage: the processing (see
+            :class:`~streamseg.pipeline.Processor`; the caller owns them).
+        settings: :class:`~streamseg.sinks.settings.EncoderSettings` shared by all outputs.
         batch: frames per inference.
         progress: show a rich progress bar on stderr.
         stop: set it to stop early (SIGINT/SIGTERM also do).
-        sinks: more :class:`~streamseg.sinks.base.Sink` objects (written after the videos; closed
-            by their owner).
+        sinks: the caller's sinks (the ROI stream, counters...): written after the videos,
+            never closed here.
         effects: output type -> configured :class:`~streamseg.effects.base.Effect` (a type
-            without one gets the defaults). 4-channel types (``alpha``) go to ``.mov`` /
-            ``.webm`` alpha writers.
+            without one gets the defaults).
         hud: burn the HUD (method, fps, skin fraction) into every output video.
         scene_cut: the processor's scene-cut detector (see :class:`~streamseg.pipeline.Processor`).
 
@@ -137,39 +131,35 @@ def process_video_file(
         OutputError: writing failed (disk full, permissions); nothing is left behind.
     """
     from streamseg.capture.file import FileSource
-    from streamseg.pipeline.outputs import HudText, open_video_sink
+    from streamseg.pipeline.outputs import HudText
+    from streamseg.sinks.video import VideoSink
 
     stop = stop or threading.Event()
     source = FileSource(input)
     info = source.info
-    videos: dict[str, Any] = {}
+    videos: dict[str, VideoSink] = {}
     hud_text = HudText(segmenter) if hud else None
     ok = False
     hard_stop = False  # a second Ctrl-C: stop at once, but keep what was written
     try:
         for kind, path in outputs.items():
-            videos[kind] = open_video_sink(
-                kind, path, info.width, info.height, info.fps, picture_of(kind), time_base=info.time_base,
-                settings=settings, audio_from=input if info.has_audio else None, hud=hud_text,
+            videos[kind] = VideoSink(
+                path, kind, info.width, info.height, info.fps, time_base=info.time_base, settings=settings,
+                audio_from=input if info.has_audio else None, hud=hud_text,
             )
         if roi_stage is not None:
             roi_stage.warmup(info.height, info.width)
-        # a grey mask video needs no rendered picture (its sink encodes the mask itself)
-        rendered = tuple(t for t in outputs if not getattr(videos[t], "grey", False))
         processor = Processor(
-            segmenter, smoother, threshold, output_types=rendered, roi_stage=roi_stage, effects=effects, scene_cut=scene_cut,
+            segmenter, smoother, threshold, output_types=tuple(outputs), roi_stage=roi_stage, effects=effects, scene_cut=scene_cut,
         )
-        all_sinks: list[Any] = [*videos.values()]
-        if roi_sinks is not None:
-            all_sinks.append(roi_sinks)
-        all_sinks += list(sinks)
         log.info(
             f"input: {input} ({info.width}x{info.height}, {float(info.fps):.3g} fps, "
             f"{info.frame_count or '?'} frames{', audio' if info.has_audio else ''}"
             f"{f', turned {info.rotation} degrees clockwise' if info.rotation else ''}"
-            f"{', mirrored' if getattr(info, 'mirrored', False) else ''}"
-            f"{' as its display matrix says' if info.rotation or getattr(info, 'mirrored', False) else ''})"
+            f"{', mirrored' if info.mirrored else ''}"
+            f"{' as its display matrix says' if info.rotation or info.mirrored else ''})"
         )
+        all_sinks = [*videos.values(), *sinks]
         bar = _progress() if progress else None
         with stop_on_signals(stop):
             if bar is not None:
@@ -186,10 +176,6 @@ def process_video_file(
                 report = run_frames(iter(source), processor, all_sinks, stop=stop, batch=batch)
         report.decode_errors = source.errors
         report.frames_lost = source.lost if not report.interrupted else 0
-        n = max(report.frames_out, 1)
-        report.extra_ms = {"decode": 1000 * source.decode_seconds / n}
-        for kind, v in videos.items():
-            report.extra_ms[f"encode {kind}"] = 1000 * v.encoder.encode_seconds / n
         if report.interrupted:
             kept = [v.abort(keep_partial=True) for v in videos.values()]
             kept_s = ", ".join(str(p) for p in kept if p) or "nothing (no frame was processed)"
@@ -210,13 +196,15 @@ def process_video_file(
                 f"({source.damage}); "
                 f"the {report.frames_out} decoded frames are in: " + ", ".join(str(p) for p in kept if p)
             )
-        for v in videos.values():
-            v.close()
+        written = {kind: v.close() for kind, v in videos.items()}
         ok = True
-        report.outputs = {kind: v.path for kind, v in videos.items()}
+        n = max(report.frames_out, 1)
+        report.extra_ms = {"decode": 1000 * source.decode_seconds / n}
+        report.extra_ms.update({f"encode {kind}": 1000 * w.seconds / n for kind, w in written.items()})
+        report.outputs = {kind: w.path for kind, w in written.items()}
         report.output = next(iter(report.outputs.values()), None)
-        for kind, v in videos.items():
-            log.info(f"wrote {kind}: {v.path} ({v.encoder.frames_written} frames)")
+        for kind, w in written.items():
+            log.info(f"wrote {kind}: {w.path} ({w.written} frames)")
         log.info(f"{report.frames_out} frames in {report.seconds:.1f} s ({report.fps:.1f} fps)")
         return report
     except StreamsegError:
@@ -232,10 +220,6 @@ def process_video_file(
             if hard_stop and any(kept):
                 log.warn("partial output kept: " + ", ".join(str(p) for p in kept if p))
         source.close()
-        if roi_stage is not None:
-            roi_stage.close()
-        if roi_sinks is not None:
-            roi_sinks.close()
 
 
 def output_paths(dst: Any, types: Sequence[str], inp: Path) -> dict[str, Path]:
@@ -296,12 +280,10 @@ def run(
     out.check_run_outputs([(f"the {t} video", p) for t, p in outputs.items()], stats_csv, spec.rois.sinks, inputs=(inp,), overwrite=overwrite)
     outputs = {t: prepare_output(p, overwrite=overwrite, inputs=(inp,)) for t, p in outputs.items()}
     csv_path = prepare_output(stats_csv, overwrite=overwrite, inputs=(inp,)) if stats_csv is not None else None
-    with released_on_error(*outputs.values(), csv_path):
-        parts = build(spec, output_types=types)
-        roi_sinks = open_roi_sinks(spec.rois.sinks, source=str(inp))
-        with stats_sinks(spec, csv_path, roi_sinks) as extra:
+    with released_on_error(*outputs.values(), csv_path), build(spec, output_types=types) as parts:
+        with open_roi_sinks(spec.rois.sinks, source=str(inp)) as roi_sinks, stats_sinks(spec, csv_path, roi_sinks) as extra:
             return process_video_file(
                 inp, outputs, parts.segmenter, smoother=parts.smoother, threshold=spec.output.threshold,
-                settings=settings, roi_stage=parts.roi_stage, roi_sinks=roi_sinks, batch=spec.method.batch, progress=progress,
-                stop=stop, sinks=[*sinks, *extra], effects=parts.effects, hud=spec.output.hud, scene_cut=parts.cut_detector(),
+                settings=settings, roi_stage=parts.roi_stage, batch=spec.method.batch, progress=progress, stop=stop,
+                sinks=[roi_sinks, *extra, *sinks], effects=parts.effects, hud=spec.output.hud, scene_cut=parts.cut_detector(),
             )

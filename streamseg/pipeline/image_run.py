@@ -3,10 +3,12 @@
 
 Example:
     >>> import numpy as np, tempfile, pathlib, cv2
+    >>> from streamseg.effects import make_effect
     >>> from streamseg.segment import create
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = cv2.imwrite(str(d / "a.png"), np.zeros((4, 4, 3), np.uint8))
-    >>> rep = run_images([d / "a.png"], create("ellipse"), sinks=[ImageFileSink(d / "out", ("mask",))])
+    >>> with ImageFileSink(d / "out", ("mask",)) as sink:
+    ...     rep = run_images([d / "a.png"], create("ellipse"), sinks=[sink], effects={"mask": make_effect("mask")})
     >>> rep.done, rep.failed, sorted(p.name for p in (d / "out").iterdir())
     (1, 0, ['a_mask.png'])
 """
@@ -71,7 +73,6 @@ def run_images(
             report.errors.append(str(exc))
             if len(paths) > 1:  # the run's one error line names the first; each is listed as it happens
                 log.warn(f"{exc} (skipped)")
-    report.written = sum(getattr(s, "written", 0) for s in sinks)
     return report
 
 
@@ -98,12 +99,10 @@ def run(paths: Any, out_dir: Path | str | None, spec: Any, *, overwrite: bool = 
     files = expand_inputs(items)
     sink = ImageFileSink(Path(out_dir) if out_dir else None, types, overwrite)
     files = sink.check(without_own_outputs(files, items, sink))  # every output, before anything loads
-    rendered = [t for t in types if t != "mask"]
-    parts = build(spec, output_types=rendered, rois=False)
-    try:
+    parts = build(spec, output_types=types, rois=False)
+    with sink:
         report = run_images(files, parts.segmenter, spec.output.threshold, sinks=[sink], effects=parts.effects)
-    finally:
-        sink.close()
+        report.written = sink.close().written
     log.info(f"{report.done} of {len(files)} images done, {report.written} files written")
     if report.output_failed:
         raise OutputError(f"{report.output_failed} of {len(files)} images could not be written: {report.errors[0]}")

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -32,8 +33,11 @@ def run_live(
     duration_s: float | None = None,
 ) -> RunReport:
     """Process a :class:`~streamseg.capture.live.LiveSource` until it ends, ``stop`` is set, a
-    sink is no longer ``open`` (the window was closed: q or Esc), ``max_frames`` are processed
-    or ``duration_s`` passes. Sinks are written, not closed (see :func:`live_run`)."""
+    sink ends the run (:class:`~streamseg.sinks.base.EndOfRun`: the window was closed, q or
+    Esc), ``max_frames`` are processed or ``duration_s`` passes. Sinks are written, not closed
+    (see :func:`run`)."""
+    from streamseg.sinks.base import EndOfRun
+
     stop = stop or threading.Event()
     report = RunReport()
     if hasattr(source, "start"):
@@ -48,13 +52,17 @@ def run_live(
         result = processor.process(frame)
         report.frames_in += 1
         t0 = time.perf_counter()
-        for sink in sinks:
-            sink.write(result)
+        ended = False
+        try:
+            for sink in sinks:
+                sink.write(result)
+        except EndOfRun:
+            ended = True
         now = time.perf_counter()
         processor.times.add("sinks", now - t0)
         report.latency_ms.append(1000 * (now - frame.captured_at))
         report.frames_out += 1
-        if not all(getattr(s, "open", True) for s in sinks):
+        if ended:
             break
         if max_frames is not None and report.frames_out >= max_frames:
             break
@@ -123,18 +131,16 @@ def run(
                 show = False
         request = CaptureRequest(width=live.width, height=live.height, fps=live.fps, mjpg=live.mjpg, timeout_s=live.timeout)
         src = LiveSource(source, request, reconnect=live.reconnect, loop=live.loop)
-        src.open(start=False)  # a missing camera is reported before a model loads
+        info = src.open(start=False)  # a missing camera is reported before a model loads
         quiet = not (show or rec or spec.rois.sinks or sinks or live.virtual_cam or csv_path or spec.output.alert_above is not None)
         if quiet:
             log.warn("no window, no --record and no --rois: results go nowhere (use --max-frames or Ctrl-C to stop)")
-        try:
-            parts = build(spec, output_types=types)
-            roi_sinks = open_roi_sinks(spec.rois.sinks, source="")
-        except BaseException:
-            src.close()
-            raise
-        with stats_sinks(spec, csv_path, roi_sinks) as extra:
-            return _run_source(src, parts, output_type, show=show, record=rec, roi_sinks=roi_sinks, sinks=[*sinks, *extra], stop=stop)
+        with contextlib.ExitStack() as owned:
+            owned.callback(src.close)
+            parts = owned.enter_context(build(spec, output_types=types))
+            roi_sinks = owned.enter_context(open_roi_sinks(spec.rois.sinks, source=info.source))
+            extra = owned.enter_context(stats_sinks(spec, csv_path, roi_sinks))
+            return _run_source(src, parts, output_type, show=show, record=rec, sinks=[roi_sinks, *extra, *sinks], stop=stop)
 
 
 def _run_source(
@@ -143,43 +149,36 @@ def _run_source(
     output_type: str,
     show: bool,
     record: Path | None,
-    roi_sinks: Any | None,
     sinks: Sequence[Any],
     stop: threading.Event | None,
 ) -> RunReport:
-    """Assemble the sinks the run opens (recording, virtual camera, status line, window) around
-    ``parts`` and run until the end; every sink it opened is closed, a recording finished (or
-    kept as ``.partial`` when the run failed)."""
+    """Open the sinks of the run itself (recording, virtual camera, status line, window)
+    around ``parts`` and the given ``sinks`` and run until the end; those it opened are closed,
+    a recording finished (or kept as ``.partial`` when the run failed)."""
     from streamseg.effects import output_size
-    from streamseg.pipeline.outputs import HudText, open_video_sink
+    from streamseg.pipeline.outputs import HudText
+    from streamseg.sinks.video import VideoSink
     from streamseg.sinks.window import Window, WindowSink
 
     spec, live = parts.spec, parts.spec.live
-    info = source.info if getattr(source, "info", None) is not None else source.open(start=False)
+    info = source.info
     req = source.request
     asked = "x".join(str(v) for v in (req.width, req.height) if v) or "default size"
     log.info(
         f"source: {info.source}: requested {asked}{f' @ {req.fps:g} fps' if req.fps else ''}{' MJPG' if req.mjpg else ''}; "
         f"granted {info.width}x{info.height} @ {float(info.fps):.3g} fps ({source.fourcc})"
     )
-    if roi_sinks is not None and not roi_sinks.source:
-        roi_sinks.source = info.source
     if parts.roi_stage is not None:
         parts.roi_stage.warmup(info.height, info.width)
-    from streamseg.pipeline.file_run import picture_of
-
     processor = parts.processor((output_type,))
-    render = picture_of(output_type)
     hud = HudText(parts.segmenter)
     owned: list[Any] = []
     video: Any | None = None
     report: RunReport | None = None
     try:
         if record is not None:
-            video = open_video_sink(
-                output_type, record, info.width, info.height, info.fps, render,
-                time_base=info.time_base, use_pts=False, hud=hud if spec.output.hud else None,
-            )
+            video = VideoSink(record, output_type, info.width, info.height, info.fps, time_base=info.time_base,
+                              use_pts=False, hud=hud if spec.output.hud else None)
             owned.append(video)
         if live.virtual_cam:
             from streamseg.sinks.virtual_cam import VirtualCamera, VirtualCamSink
@@ -189,27 +188,22 @@ def _run_source(
                 max(2, w - w % 2), max(2, h - h % 2), float(info.fps or 30), device=live.virtual_cam_device,
                 backend=live.virtual_cam_backend, background=spec.output.effect.background or (0, 0, 0),
             )
-            owned.append(VirtualCamSink(render, open_camera=lambda *_: cam))
-            owned[-1].camera = cam
+            owned.append(VirtualCamSink(output_type, camera=cam))
             log.info(f"virtual camera: {cam.device} ({cam.width}x{cam.height} @ {cam.fps:g} fps, {cam.pixel_format})")
-        if (not show) if live.status is None else live.status:
+        if live.status and not show:
             from streamseg.sinks.status import StatusLine
 
             owned.append(StatusLine(source, interval_s=live.status_interval))
-        if roi_sinks is not None:
-            owned.append(roi_sinks)
-        if show:
-            owned.append(WindowSink(Window(f"streamseg - {parts.segmenter.name}"), output_type, hud=hud))
+        window = [WindowSink(Window(f"streamseg - {parts.segmenter.name}"), output_type, hud=hud)] if show else []
+        owned += window
         with stop_on_signals(stop or threading.Event()) as ev:
-            report = run_live(source, processor, [*owned, *sinks], stop=ev, max_frames=live.max_frames, duration_s=live.duration)
+            # the window last: quitting it ends the run once every other sink has the frame
+            every = [s for s in owned if s not in window] + list(sinks) + window
+            report = run_live(source, processor, every, stop=ev, max_frames=live.max_frames, duration_s=live.duration)
     finally:
-        source.close()
-        if parts.roi_stage is not None:
-            parts.roi_stage.close()
         for sink in owned:
-            if sink is video:
-                continue
-            sink.close()
+            if sink is not video:
+                sink.close()
         if video is not None:
             if report is None:
                 kept = video.abort(keep_partial=True)
@@ -217,15 +211,15 @@ def _run_source(
                     log.warn(f"recording kept as {kept}")
             else:
                 try:
-                    video.close()
+                    written = video.close()
                 except KeyboardInterrupt:  # a second Ctrl-C while finalising: keep what was recorded
                     kept = video.abort(keep_partial=True)
                     if kept:
                         log.warn(f"recording kept as {kept}")
                     raise
-                report.outputs["record"] = video.path
-                report.output = video.path
-                log.info(f"recorded {video.encoder.frames_written} frames to {video.path}")
+                report.outputs["record"] = written.path
+                report.output = written.path
+                log.info(f"recorded {written.written} frames to {written.path}")
     lat = sorted(report.latency_ms)
     med = lat[len(lat) // 2] if lat else 0.0
     log.info(

@@ -1,14 +1,15 @@
-"""What a run writes besides the segmentation itself: the output types of
-:mod:`streamseg.effects` turned into renderers and video writers, the HUD burnt into
-recordings, and the per-frame stats sinks (``--stats-csv``, ``--alert-above``).
+"""What a run writes besides the segmentation itself: the checks of its output types and files
+before anything loads, the person model of the types that need one, the HUD burnt into
+recordings and shown in the window (:class:`HudText`, the one HUD), and the per-frame stats
+sinks (``--stats-csv``, ``--alert-above``).
 
-This is the policy the commands and :mod:`streamseg.api` share:
+This is the policy the runs share:
 
 - ``-T`` names are checked with :func:`streamseg.effects.get` (one error line listing the known types);
-- a 4-channel type (``alpha``) is written by :class:`~streamseg.sinks.alpha_writer.AlphaVideoWriter`
-  (``.mov`` ProRes 4444, ``.webm`` VP9 with alpha; any other extension is one error line
-  before anything runs), the others by :class:`~streamseg.sinks.encoder.VideoEncoder`;
-- a type that needs a person mask (``hair``) gets MediaPipe's selfie segmentation.
+- a 4-channel type (``alpha``) needs a container with alpha (``.mov`` ProRes 4444, ``.webm``
+  VP9 with alpha; any other extension is one error line before anything runs), the others a
+  video file type that takes the encoder (:class:`~streamseg.sinks.video.VideoSink` picks the writer);
+- a type that needs a person mask (``hair``) gets the shipped person model.
 
 Example:
     >>> check_output_types("mask,retouch")
@@ -29,10 +30,6 @@ import numpy as np
 
 from streamseg.effects.params import EffectParams, OverlayStyle
 from streamseg.errors import ConfigError
-
-#: ``FrameResult -> picture`` (uint8 (H, W', 3) BGR or (H, W', 4) BGRA)
-Render = Callable[[Any], np.ndarray]
-
 
 def check_output_types(
     output_types: str | Sequence[str], extra: Sequence[str] = (), flag: str = "--output-type"
@@ -106,8 +103,8 @@ def default_output_name(stem: str, output_type: str) -> str:
 def check_video_output(output_type: str, path: Path, settings: Any = None) -> Path:
     """Check, before anything loads, that ``path`` can hold ``output_type``: a container with
     alpha for 4-channel types; for the others a video file type that takes the encoder of
-    ``settings`` (:class:`~streamseg.sinks.encoder.EncoderSettings`, default libx264), with a
-    valid ``--preset`` and ``--bitrate`` (:func:`streamseg.sinks.encoder.check_output`).
+    ``settings`` (:class:`~streamseg.sinks.settings.EncoderSettings`, default libx264), with a
+    valid ``--preset`` and ``--bitrate`` (:func:`streamseg.sinks.writer.check_output`).
 
     Raises:
         OutputError: ``out.mp4: .mp4 cannot carry alpha; use .mov (ProRes 4444) or .webm (VP9 with alpha)``,
@@ -118,7 +115,8 @@ def check_video_output(output_type: str, path: Path, settings: Any = None) -> Pa
 
         alpha_codec(Path(path))
     else:
-        from streamseg.sinks.encoder import EncoderSettings, check_output
+        from streamseg.sinks.settings import EncoderSettings
+        from streamseg.sinks.writer import check_output
 
         check_output(Path(path), (settings or EncoderSettings()).for_output(output_type))
     return Path(path)
@@ -139,7 +137,7 @@ def check_run_outputs(
         OutputError: an output exists (without ``overwrite``), is an input, is named twice, or is a folder.
         ConfigError: a malformed ``--rois`` spec.
     """
-    from streamseg.rois.sinks import roi_files
+    from streamseg.sinks.rois import roi_files
     from streamseg.sinks.output_path import check_outputs
 
     named = [*((what, Path(p)) for what, p in videos)]
@@ -181,18 +179,6 @@ def person_segmenter(output_types: Sequence[str], provider: str = "auto", thread
     return person_of
 
 
-def renderers(
-    output_types: Sequence[str],
-    params: EffectParams | None = None,
-    person_of: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> dict[str, Render]:
-    """Output type -> ``FrameResult -> picture`` (cached in ``result.pictures``), for the
-    :class:`~streamseg.pipeline.Processor` and the sinks; ``prob`` and other extras are skipped."""
-    from streamseg.effects import EFFECTS, result_renderer
-
-    return {t: result_renderer(t, params, person_of) for t in output_types if t in EFFECTS}
-
-
 class HudText:
     """The HUD's lines for a result: method, provider, processing fps, latency (live frames
     only) and skin fraction; for ``--hud`` in recordings and the live window.
@@ -228,74 +214,13 @@ class HudText:
         return lines
 
 
-def open_video_sink(
-    output_type: str,
-    path: Path,
-    width: int,
-    height: int,
-    fps: Any,
-    render: Render,
-    time_base: Any = None,
-    settings: Any = None,
-    audio_from: Path | None = None,
-    use_pts: bool = True,
-    hud: Callable[[Any], list[str]] | None = None,
-):
-    """A :class:`~streamseg.sinks.rendered.RenderedVideoSink` writing ``output_type`` to ``path``.
-
-    Args:
-        output_type: the type (its channel count picks the writer).
-        path: validated output path (alpha types: ``.mov`` or ``.webm``).
-        width, height: the frame's size (the output's is :func:`streamseg.effects.output_size`).
-        fps, time_base, audio_from: as for the encoders.
-        render: ``FrameResult -> picture`` of this type.
-        settings: :class:`~streamseg.sinks.encoder.EncoderSettings`; for alpha outputs only a
-            ``codec`` other than the default ``libx264`` is used (e.g. ``prores_aw``).
-        use_pts: keep the source's timestamps (files), else the capture times (live).
-        hud: ``FrameResult -> lines`` to burn in (``--hud``), or ``None``.
-
-    Raises:
-        OutputError: the container cannot carry alpha, or the file cannot be opened.
-    """
-    from streamseg.effects import output_size
-    from streamseg.sinks.rendered import RenderedVideoSink
-
-    w, h = output_size(output_type, width, height)
-    if channels(output_type) == 4:
-        from streamseg.sinks.alpha_writer import AlphaVideoWriter
-
-        codec = getattr(settings, "codec", None)
-        writer: Any = AlphaVideoWriter(
-            path, w, h, fps, time_base=time_base, audio_from=audio_from,
-            codec=codec if codec and codec != "libx264" else None,
-        )
-    else:
-        from streamseg.sinks.encoder import EncoderSettings, VideoEncoder
-
-        settings = (settings or EncoderSettings()).for_output(output_type)
-        writer = VideoEncoder(path, w, h, fps, time_base=time_base, settings=settings, audio_from=audio_from)
-        if output_type == "mask" and hud is None and writer.takes_grey:
-            # the bool mask itself becomes the luma plane: no BGR picture, no colour conversion
-            sink = RenderedVideoSink(writer, mask_luma, use_pts=use_pts)
-            sink.grey = True  # type: ignore[attr-defined]
-            return sink
-    return RenderedVideoSink(writer, render, use_pts=use_pts, hud=hud)
-
-
-def mask_luma(result: Any) -> np.ndarray:
-    """The skin mask of ``result`` as bool (H, W), what a grey mask video encodes."""
-    from streamseg.effects.mask import binary
-
-    m = result.mask
-    return m if m.dtype == np.bool_ else binary(m).view(np.bool_)
-
-
 def stats_sinks(
     stats_csv: Path | None = None,
     alert_above: float | None = None,
     emit: Callable[[dict], None] | None = None,
 ) -> list[Any]:
-    """The ``--stats-csv`` writer and the ``--alert-above`` detector, as sinks (the caller closes them).
+    """The ``--stats-csv`` writer and the ``--alert-above`` detector, as sinks (the caller closes them:
+    :func:`streamseg.pipeline.build.stats_sinks`).
 
     Args:
         stats_csv: CSV path (already validated), or ``None``.
@@ -315,25 +240,7 @@ def stats_sinks(
     return out
 
 
-def check_alert(alert_above: float | None) -> None:
-    """Raise ConfigError unless ``alert_above`` is ``None`` or in [0, 1]."""
-    if alert_above is not None and not 0.0 <= float(alert_above) <= 1.0:
-        raise ConfigError(f"--alert-above must be a fraction in [0, 1], got {alert_above}")
-
-
-def close_all(sinks: Sequence[Any]) -> None:
-    """Close every sink, even when one fails (the first failure is raised after the others)."""
-    first: BaseException | None = None
-    for s in sinks:
-        try:
-            s.close()
-        except BaseException as exc:  # noqa: BLE001
-            first = first or exc
-    if first is not None:
-        raise first
-
-
 __all__ = [
-    "HudText", "Render", "channels", "check_alert", "check_output_types", "check_run_outputs", "check_video_output", "close_all",
-    "default_output_name", "effect_params", "open_video_sink", "person_segmenter", "renderers", "stats_sinks",
+    "HudText", "channels", "check_output_types", "check_run_outputs", "check_video_output",
+    "default_output_name", "effect_params", "person_segmenter", "stats_sinks",
 ]

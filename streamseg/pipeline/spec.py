@@ -41,7 +41,7 @@ from typing import Any, Mapping, Sequence
 from streamseg.effects.params import EffectParams, OverlayStyle
 from streamseg.errors import ConfigError
 from streamseg.pipeline.config import DEFAULT_METHOD, TABLES, check_method_name, check_table, check_value, load_run_config
-from streamseg.sinks.encoder import EncoderSettings
+from streamseg.sinks.settings import EncoderSettings
 
 PathLike = str | Path
 
@@ -164,8 +164,9 @@ class LiveSpec:
         width, height, fps, mjpg: what to ask the camera for. reconnect, timeout: stream handling.
         loop: a video file as source starts again at its end.
         max_frames, duration: stop after this many frames or seconds (``None``: no limit).
-        status: a status line on stderr (``None``: when there is no window). status_interval:
-            seconds between status lines when stderr is not a terminal.
+        status: a status line on stderr while there is no window (the CLI's; off for the
+            library, which prints nothing of its own). status_interval: seconds between status
+            lines when stderr is not a terminal.
         virtual_cam, virtual_cam_device, virtual_cam_backend: send the output to a virtual camera.
     """
 
@@ -178,7 +179,7 @@ class LiveSpec:
     loop: bool = False
     max_frames: int | None = None
     duration: float | None = None
-    status: bool | None = None
+    status: bool = False
     status_interval: float = 10.0
     virtual_cam: bool = False
     virtual_cam_device: str | None = None
@@ -266,7 +267,9 @@ class RunSpec:
             part, name = KEYWORDS[key]
             values[part][name] = _normalise(key, value)
         out = values["output"]
-        out["effect"] = _effect_params(given)
+        from streamseg.pipeline.outputs import effect_params
+
+        out["effect"] = effect_params(**{k: given.get(k) for k in _EFFECT})
         out["encoder"] = EncoderSettings(**{k: given[k] for k in _ENCODER if k in given})
         return cls(**{part: PARTS[part](**v) for part, v in values.items()})
 
@@ -348,23 +351,6 @@ def _normalise(key: str, value: Any) -> Any:
     if key == "method":
         return str(value)
     return value
-
-
-def _effect_params(given: Mapping[str, Any]) -> EffectParams:
-    """The :class:`EffectParams` of the ``feather``, ``strength`` and overlay keywords.
-
-    Raises:
-        ConfigError: a value out of range or a colour that is none (named).
-    """
-    base, style = EffectParams(), OverlayStyle()
-    overlay = OverlayStyle(
-        color=given.get("overlay_color", style.color),
-        alpha=float(given.get("overlay_alpha", style.alpha)),
-        outline=bool(given.get("outline", style.outline)),
-    )
-    return EffectParams(
-        feather_px=float(given.get("feather", base.feather_px)), strength=float(given.get("strength", base.strength)), overlay=overlay,
-    )
 
 
 def _file_keywords(config: PathLike | Mapping[str, Any] | None) -> dict[str, Any]:

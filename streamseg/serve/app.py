@@ -240,4 +240,5 @@ def app_from_env() -> FastAPI:
     from streamseg import log
 
     log.quiet_libraries(os.environ.get("STREAMSEG_VERBOSE") == "1")
+    log.show_on_console()
     return create_app(ServeSettings.from_json(os.environ[ENV_SETTINGS]))

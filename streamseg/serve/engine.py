@@ -212,7 +212,7 @@ class Engine:
             raise RequestError(400, str(exc)) from None
         segmenter = self.segmenter(quality)
         image = self.decode(data)
-        effects = {"alpha": make_effect("alpha", params)} if output == "alpha" else {}
+        effects = {output: make_effect(output, params)} if output in ("mask", "alpha") else {}
         processor = Processor(segmenter, None, thr, output_types=tuple(effects), effects=effects, scene_cut=False)
         result = processor.process(Frame(image, index=0, time=0.0, reset=True, source="request"))
         body = None if output == "stats" else encode_picture(result, output)

@@ -1,1 +1,1 @@
-"""Where results go: the video encoder, the live window, image files (ROI sinks live in streamseg.rois)."""
+"""Where results go, each a :class:`~streamseg.sinks.base.Sink`: video files, the live window, the virtual camera, image files, the stats CSV and alerts, the status line and the ROI stream."""

@@ -1,8 +1,8 @@
 """Write pictures with an alpha channel: BGRA video (``.mov`` ProRes 4444, ``.webm`` VP9) and
 RGBA images (``.png``, ``.webp``, ``.tif``).
 
-:class:`AlphaVideoWriter` is a :class:`~streamseg.sinks.encoder.ThreadedVideoWriter`, like
-:class:`~streamseg.sinks.encoder.VideoEncoder` (``write(image, pts=..., time_s=...)``,
+:class:`AlphaVideoWriter` is a :class:`~streamseg.sinks.writer.ThreadedVideoWriter`, like
+:class:`~streamseg.sinks.writer.VideoEncoder` (``write(image, pts=..., time_s=...)``,
 ``finish()``, ``abort(keep_partial)``): a writer thread behind a bounded queue, the file written under ``<stem>.partial<ext>`` and renamed when
 complete, the input's audio copied (re-encoded to Opus for WebM).
 
@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from streamseg.errors import OutputError
-from streamseg.sinks.encoder import ThreadedVideoWriter
+from streamseg.sinks.writer import ThreadedVideoWriter
 from streamseg.sinks.output_path import commit, discard, partial_path
 
 

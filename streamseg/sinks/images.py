@@ -6,7 +6,7 @@ Example:
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> sink = ImageFileSink(d, ("mask", "prob"))
     >>> m = np.eye(3, dtype=bool)
-    >>> r = FrameResult(Frame(np.zeros((3, 3, 3), np.uint8), 0, 0.0), m.astype(np.float32), m)
+    >>> r = FrameResult(Frame(np.zeros((3, 3, 3), np.uint8), 0, 0.0), m.astype(np.float32), m, pictures={"mask": m * np.uint8(255)})
     >>> sink.write_for(r, d / "a.jpg")
     >>> sorted(p.name for p in d.iterdir())
     ['a_mask.png', 'a_prob.png']
@@ -22,6 +22,7 @@ import numpy as np
 from streamseg.errors import OutputError
 from streamseg.frames import FrameResult
 from streamseg.effects.registry import EFFECTS
+from streamseg.sinks.base import Sink, SinkReport
 from streamseg.sinks.output_path import commit, discard, partial_path, prepare_output
 
 #: what ``streamseg image`` writes: the output types of :mod:`streamseg.effects` plus ``prob``
@@ -30,14 +31,11 @@ IMAGE_OUTPUT_TYPES = (*EFFECTS, "prob")
 
 
 def image_picture(result: FrameResult, output_type: str) -> np.ndarray:
-    """The picture saved for ``output_type``: ``mask`` as 0/255 grey, ``prob`` as 8-bit
-    probability (uint8 HxW), the others as rendered pictures (BGR uint8, BGRA for ``alpha``;
-    effect types are rendered by the run's processor before the sinks)."""
+    """The picture saved for ``output_type``: ``prob`` as 8-bit probability (uint8 HxW), the
+    others as the run's processor rendered them (``mask``: 0/255 grey; BGR; BGRA for ``alpha``)."""
     if output_type == "prob":
         return (result.prob * 255 + 0.5).astype(np.uint8)
-    if output_type == "mask":
-        return result.mask.astype(np.uint8) * 255
-    return result.picture(output_type)
+    return result.pictures[output_type]
 
 
 def encode_picture(result: FrameResult, output_type: str) -> bytes:
@@ -84,7 +82,7 @@ def is_image_file_name(path: Path) -> bool:
     return not path.is_dir() and path.suffix.lower() in IMAGE_EXTS
 
 
-class ImageFileSink:
+class ImageFileSink(Sink):
     """A :class:`~streamseg.sinks.base.Sink` writing ``<stem>_<type>.png`` for each result.
 
     Args:
@@ -95,7 +93,7 @@ class ImageFileSink:
         overwrite: replace existing files.
 
     The source path of a result is ``result.frame.source`` (set by the image run); files are
-    written under a temporary name and renamed when complete. ``written`` counts files.
+    written under a temporary name and renamed when complete; :meth:`close` reports how many.
     :meth:`check` checks every output of a run before it starts.
 
     Raises:
@@ -161,5 +159,6 @@ class ImageFileSink:
         for t, path in self.outputs_of(source).items():
             self.written += write_image_outputs(result, {t: path}, source, self.overwrite)
 
-    def close(self) -> None:
-        """Nothing is held open."""
+    def close(self) -> SinkReport:
+        """Nothing is held open: the report counts the files written."""
+        return SinkReport(self.folder or self.file, self.written)

@@ -1,5 +1,5 @@
 """Per-frame exposure statistics: the ``--stats-csv`` writer and the ``--alert-above`` crossing
-detector, both with the sink contract (``write(result)``, ``close()``).
+detector, both :class:`~streamseg.sinks.base.Sink` classes.
 
 Example:
     >>> det = AlertDetector(0.3, hysteresis=0.05)
@@ -17,6 +17,7 @@ from typing import Any, Callable
 from streamseg import log
 from streamseg.effects.exposure import skin_fraction
 from streamseg.errors import ConfigError, OutputError
+from streamseg.sinks.base import Sink, SinkReport
 
 
 class RateMeter:
@@ -36,7 +37,7 @@ class RateMeter:
         return self.fps
 
 
-class StatsCsvWriter:
+class StatsCsvWriter(Sink):
     """``--stats-csv FILE``: one row per frame.
 
     Columns: ``frame`` (source index), ``time_s`` (source time), ``skin_fraction`` (0..1),
@@ -80,13 +81,14 @@ class StatsCsvWriter:
         latency = 1000 * (now - f.captured_at) if f.captured_at else None
         self.write_row(f.index, f.time, skin_fraction(result.mask), self._rate.tick(now), latency)
 
-    def close(self) -> None:
+    def close(self) -> SinkReport:
         """Close the file; one that got no row (a run that failed before its first frame) is
-        removed rather than left as a header-only table."""
+        removed rather than left as a header-only table. The report counts the rows."""
         if not self._file.closed:
             self._file.close()
             if self.rows == 0:
                 self.path.unlink(missing_ok=True)
+        return SinkReport(self.path if self.rows else None, self.rows)
 
 
 class AlertDetector:
@@ -120,9 +122,10 @@ class AlertDetector:
         self.above = False
 
 
-class AlertSink:
-    """``--alert-above F``: on each crossing, prints one line to stderr and passes an event to
-    ``emit`` (e.g. the ROI sinks' ``send``, a JSONL file).
+class AlertSink(Sink):
+    """``--alert-above F``: on each crossing, logs one line (:func:`streamseg.log.notice`; the
+    CLI shows it on stderr) and passes an event to ``emit`` (e.g. the ROI sinks' ``send``, a
+    JSONL file); the report of :meth:`close` counts the events.
 
     Event: ``{"type": "skin_alert", "event": "above" | "below", "threshold": F,
     "skin_fraction": f, "frame": index, "time": seconds}``.
@@ -157,9 +160,9 @@ class AlertSink:
         self.events.append(event)
         if not self.quiet:
             word = "above" if kind == "above" else "back below"
-            log.info(f"alert: skin fraction {fraction:.3f} {word} {self.detector.threshold:g} at frame {f.index} ({f.time:.2f} s)")
+            log.notice(f"alert: skin fraction {fraction:.3f} {word} {self.detector.threshold:g} at frame {f.index} ({f.time:.2f} s)")
         if self.emit is not None:
             self.emit(event)
 
-    def close(self) -> None:
-        pass
+    def close(self) -> SinkReport:
+        return SinkReport(written=len(self.events))

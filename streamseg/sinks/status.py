@@ -25,8 +25,10 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from streamseg.sinks.base import Sink
 
-class StatusLine:
+
+class StatusLine(Sink):
     """A :class:`~streamseg.sinks.base.Sink` that reports the run's health on stderr.
 
     Args:

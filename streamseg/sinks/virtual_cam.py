@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from streamseg.effects.alpha import flatten
+from streamseg.sinks.base import Sink
 from streamseg.errors import OutputError
 
 #: what ``pip`` installs for this sink
@@ -218,37 +219,40 @@ class VirtualCamera:
             cam.close()
 
 
-class VirtualCamSink:
-    """Sink contract (``write(result)``, ``close()``) around :class:`VirtualCamera`.
+class VirtualCamSink(Sink):
+    """Sends one output type of every result to a :class:`VirtualCamera`.
 
-    The camera opens on the first frame, sized to the first rendered picture rounded down to
-    even sides (the backends convert to 4:2:0).
+    The camera is the one given, or opens on the first frame, sized to the first picture
+    rounded down to even sides (the backends convert to 4:2:0); either way :meth:`close`
+    closes it.
 
     Args:
-        render: ``FrameResult -> picture`` (e.g. ``streamseg.effects.result_renderer("retouch", ...)``).
+        output_type: what is sent (``result.pictures[output_type]``).
         fps: camera rate (the source's granted fps).
-        open_camera: ``(width, height, fps) -> VirtualCamera``; default opens one with
-            ``device``, ``backend`` and ``background``.
+        camera: an open :class:`VirtualCamera`, or ``None`` to open one with ``device``,
+            ``backend`` and ``background`` (or ``open_camera``).
+        open_camera: ``(width, height, fps) -> VirtualCamera``, for a camera opened on the first frame.
     """
 
     def __init__(
         self,
-        render: Callable[[Any], np.ndarray],
+        output_type: str,
         fps: float = 30.0,
+        camera: VirtualCamera | None = None,
         device: str | None = None,
         backend: str | None = None,
         background: tuple[int, int, int] = (0, 0, 0),
         open_camera: Callable[[int, int, float], VirtualCamera] | None = None,
     ) -> None:
-        self.render = render
+        self.output_type = output_type
         self.fps = fps
-        self.camera: VirtualCamera | None = None
+        self.camera = camera
         self._open = open_camera or (
             lambda w, h, f: VirtualCamera(w, h, f, device=device, backend=backend, background=background)
         )
 
     def write(self, result: Any) -> None:
-        image = self.render(result)
+        image = result.pictures[self.output_type]
         if self.camera is None:
             h, w = image.shape[:2]
             self.camera = self._open(max(2, w - w % 2), max(2, h - h % 2), self.fps)

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from streamseg.errors import StreamsegError
+from streamseg.sinks.base import EndOfRun, Sink
 
 
 def display_available() -> bool:
@@ -55,22 +56,20 @@ class Window:
             pass
 
 
-class WindowSink:
-    """A :class:`~streamseg.sinks.base.Sink` that shows one output type with a HUD.
+class WindowSink(Sink):
+    """Shows one output type with a HUD; ends the run (:class:`~streamseg.sinks.base.EndOfRun`)
+    when the user pressed q/Esc or closed the window.
 
     Args:
         window: the :class:`Window` it owns (closed by :meth:`close`).
         output_type: what is shown (``overlay`` by default).
         hud: ``hud(result) -> list[str]``, the lines drawn in the corner, or ``None``.
-
-    ``open`` turns False when the user pressed q/Esc or closed the window; the live run then ends.
     """
 
     def __init__(self, window: Window, output_type: str = "overlay", hud=None) -> None:
         self.window = window
         self.output_type = output_type
         self.hud = hud
-        self.open = True
 
     def write(self, result) -> None:
         """Show ``result.pictures[output_type]`` (with the HUD on a copy, sized to the frame; a
@@ -85,7 +84,7 @@ class WindowSink:
         if self.hud is not None:
             shown = burn_hud(shown, self.hud(result))
         if not self.window.show(shown):
-            self.open = False
+            raise EndOfRun
 
     def close(self) -> None:
         self.window.close()

@@ -29,7 +29,6 @@ import errno
 import queue
 import threading
 import time
-from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -39,116 +38,22 @@ import numpy as np
 
 from streamseg import log
 from streamseg.errors import OutputError
+from streamseg.sinks.audio import AudioCopy
 from streamseg.sinks.output_path import commit, discard, partial_path
+from streamseg.sinks.pixels import grey_to_yuv420p, grey_to_yuv444p
+from streamseg.sinks.settings import PICTURE_PRESET, X264_PRESETS, EncoderSettings, parse_bitrate
 
-#: audio codecs each container takes as a stream copy; others are re-encoded
-_COPYABLE = {
-    "mp4": {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"},
-    "mov": {"aac", "mp3", "alac", "ac3", "eac3", "pcm_s16le", "pcm_s24le", "pcm_f32le"},
-    "matroska": None,  # anything
-    "webm": {"opus", "vorbis"},
-}
-_AUDIO_ENCODER = {"webm": "libopus"}
 #: encoders that cannot take 4:2:0 pictures of odd sizes but take 4:4:4 ones (H.264, HEVC)
 _ODD_SIZE_444 = ("libx264", "libx265", "h264", "hevc")
 #: encoders that take 4:2:0 pictures of odd sizes (others get them padded to even)
 _ODD_SIZE_420 = ("libvpx-vp9", "libvpx", "mpeg4", "libsvtav1")
 
-#: x264 preset of mask videos when ``--preset`` is not given: a binary luma picture compresses
-#: well at any preset, so the fastest one wins (benchmarks/mask_encode.py, docs/speed.md)
-MASK_PRESET = "ultrafast"
-#: x264 preset of picture videos (overlay, cutout, side-by-side) when ``--preset`` is not given
-PICTURE_PRESET = "veryfast"
-#: the presets x264 and x265 know (``--preset``)
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
 #: extension -> muxer where the name alone is not enough (``.m4v``) or PyAV would guess another
 VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska", ".webm": "webm", ".avi": "avi"}
 #: what the errors suggest
 _SUGGESTED = ".mp4, .mkv, .mov, .webm (--codec libvpx-vp9) or .avi"
 #: muxers written as fragmented MP4 and remuxed by :meth:`ThreadedVideoWriter.finish`
 _FRAGMENTED = ("mp4", "mov", "ipod")
-
-# limited-range ("TV") luma of a grey value: what swscale writes for BGR grey, so a decoder
-# gives back exactly 0 and 255 for a mask
-_GREY_LUT = np.round(16 + np.arange(256) * (219 / 255)).astype(np.uint8)
-_BOOL_LUT = np.full(256, 235, np.uint8)
-_BOOL_LUT[0] = 16
-
-
-def grey_to_yuv420p(grey: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
-    """A bool mask or uint8 grey (H, W) picture as a (H*3/2, W) yuv420p array, without a colour conversion.
-
-    ``Y`` = the grey value in limited range (a mask: 16 or 235, which decode to 0 and 255),
-    ``U = V = 128``. ``buf`` (from an earlier call, same size) is reused: its chroma rows are
-    already 128 and only the luma rows are written. Odd sizes are padded by repeating the last
-    row/column (the returned array has even sides).
-
-    Example:
-        >>> y = grey_to_yuv420p(np.array([[True, False], [False, True]]))
-        >>> y.shape, y[:2].tolist(), int(y[2:].min()), int(y[2:].max())
-        ((3, 2), [[235, 16], [16, 235]], 128, 128)
-    """
-    h, w = grey.shape[:2]
-    eh, ew = h + h % 2, w + w % 2
-    if buf is None or buf.shape != (eh * 3 // 2, ew):
-        buf = np.full((eh * 3 // 2, ew), 128, np.uint8)
-    src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
-    if src.dtype != np.uint8:
-        raise ValueError(f"grey picture must be bool or uint8, got {grey.dtype}")
-    lut = _BOOL_LUT if grey.dtype == np.bool_ else _GREY_LUT
-    y = buf[:h, :w]
-    if ew == w:
-        cv2.LUT(np.ascontiguousarray(src), lut, dst=y)
-    else:
-        y[:] = cv2.LUT(np.ascontiguousarray(src), lut)
-        buf[:h, w] = buf[:h, w - 1]
-    if eh != h:
-        buf[h, :] = buf[h - 1, :]
-    return buf
-
-
-def grey_to_yuv444p(grey: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
-    """A bool mask or uint8 grey (H, W) picture as a (3, H, W) yuv444p array (the planes Y, U,
-    V), as :func:`grey_to_yuv420p` does it: limited-range luma, ``U = V = 128``; any size.
-    ``buf`` (from an earlier call, same size) is reused.
-
-    Example:
-        >>> y = grey_to_yuv444p(np.array([[True, False, True]]))
-        >>> y.shape, y[0].tolist(), int(y[1:].min()), int(y[1:].max())
-        ((3, 1, 3), [[235, 16, 235]], 128, 128)
-    """
-    h, w = grey.shape[:2]
-    if buf is None or buf.shape != (3, h, w):
-        buf = np.full((3, h, w), 128, np.uint8)
-    src = grey.view(np.uint8) if grey.dtype == np.bool_ else grey
-    if src.dtype != np.uint8:
-        raise ValueError(f"grey picture must be bool or uint8, got {grey.dtype}")
-    cv2.LUT(np.ascontiguousarray(src), _BOOL_LUT if grey.dtype == np.bool_ else _GREY_LUT, dst=buf[0])
-    return buf
-
-
-@dataclass
-class EncoderSettings:
-    """Video encoder settings (``--codec``, ``--crf``, ``--bitrate``, ``--preset``).
-
-    ``preset`` ``None`` = the default of what is encoded: :data:`MASK_PRESET` for mask videos
-    (grey frames), :data:`PICTURE_PRESET` for the others. ``threads`` is the encoder's thread
-    count (0 = the encode share of :func:`streamseg.threads.plan`).
-    """
-
-    codec: str = "libx264"
-    crf: int | None = 20
-    bitrate: str | None = None
-    preset: str | None = None
-    pix_fmt: str = "yuv420p"
-    threads: int = 0
-
-    def for_output(self, output_type: str) -> "EncoderSettings":
-        """These settings with the preset resolved for ``output_type`` (``mask`` -> :data:`MASK_PRESET`)."""
-        if self.preset is not None:
-            return self
-        return replace(self, preset=MASK_PRESET if output_type == "mask" else PICTURE_PRESET)
-
 
 def crash_safe_options(fmt: str) -> dict[str, str]:
     """Muxer options that keep what was written playable when the process dies without closing
@@ -242,24 +147,8 @@ def check_output(path: Path, settings: "EncoderSettings | None" = None) -> str:
         if s.preset not in X264_PRESETS:
             raise OutputError(f"--preset {s.preset}: {codec.name} knows {', '.join(X264_PRESETS)}")
     if s.bitrate:
-        _parse_bitrate(s.bitrate)
+        parse_bitrate(s.bitrate)
     return fmt
-
-
-def _parse_bitrate(text: str) -> int:
-    t = text.strip().lower()
-    mult = 1
-    if t.endswith("k"):
-        mult, t = 1_000, t[:-1]
-    elif t.endswith("m"):
-        mult, t = 1_000_000, t[:-1]
-    try:
-        value = float(t) * mult
-    except ValueError:
-        raise OutputError(f"invalid --bitrate {text!r} (e.g. 4M or 2500k)") from None
-    if value <= 0:
-        raise OutputError(f"invalid --bitrate {text!r}: must be positive")
-    return int(value)
 
 
 def _os_error_message(exc: BaseException) -> str:
@@ -267,172 +156,6 @@ def _os_error_message(exc: BaseException) -> str:
     if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         return "disk full (or file too large for this file system)"
     return getattr(exc, "strerror", None) or str(exc)
-
-
-class _AudioCopy:
-    """Copies the first audio track of ``source`` into ``container``, interleaved with the video:
-    a stream copy where the container takes the codec (:data:`_COPYABLE`), else decoded and
-    re-encoded (AAC; Opus for WebM), as PyAV's remux and transcode recipes do.
-
-    Every packet and frame keeps its timestamp, so audio that starts before or after the video
-    stays where it was. Timestamps that run behind the audio already written (an AVI that counts
-    packets instead of time) continue it instead; a gap in a re-encoded track is filled with silence
-    so what follows keeps its time.
-    """
-
-    def __init__(self, source: Path, container: av.container.OutputContainer) -> None:
-        self.input = av.open(str(source))
-        in_stream = self.input.streams.audio[0]
-        fmt = container.format.name.split(",")[0]
-        allowed = _COPYABLE.get(fmt, set())
-        codec = _codec_name(in_stream.codec_context)
-        self.copy = allowed is None or codec in allowed
-        if self.copy:
-            self.stream = container.add_stream_from_template(in_stream)
-        else:
-            enc = _AUDIO_ENCODER.get(fmt, "aac")
-            rate = _encoder_rate(enc, in_stream.codec_context.sample_rate or 48000)
-            self.stream = container.add_stream(enc, rate=rate)
-            layout = in_stream.codec_context.layout
-            if layout is not None and layout.name:
-                try:
-                    self.stream.layout = layout.name
-                except (ValueError, av.error.FFmpegError):
-                    pass  # the encoder's default layout; the resampler mixes to it
-            log.info(f"audio: {codec} cannot be copied into .{fmt}; re-encoding to {enc}")
-        self.in_stream = in_stream
-        self.container = container
-        self._packets = self.input.demux(in_stream)
-        self._pending: av.Packet | None = None
-        self._next_dts: int | None = None  # where the next packet starts, in the stream's time base
-        self._next_pts: int | None = None  # where the next decoded frame starts, in its time base
-        self._failed = False
-        self.done = False
-
-    def _next(self) -> av.Packet | None:
-        if self._pending is not None:
-            p, self._pending = self._pending, None
-            return p
-        for p in self._packets:
-            if p.dts is None and p.pts is None:
-                continue
-            self._continue_time(p)
-            return p
-        self.done = True
-        return None
-
-    def _continue_time(self, p: av.Packet) -> None:
-        """Move a packet that starts more than half its length before the end of the one before
-        to that end (its pts with it): audio packets do not overlap."""
-        dts = p.dts if p.dts is not None else p.pts
-        if dts is None or not p.duration:
-            return
-        if self._next_dts is not None and dts < self._next_dts - p.duration // 2:
-            shift = self._next_dts - dts
-            p.dts = dts + shift
-            if p.pts is not None:
-                p.pts += shift
-            dts += shift
-        self._next_dts = dts + p.duration
-
-    def _encode(self, frames) -> None:
-        """Encode decoded frames (``None`` flushes the encoder) at their own timestamps, each one
-        following the one before without overlap; a gap of up to :data:`_MAX_AUDIO_GAP_S` is
-        filled with silence."""
-        for fr in frames:
-            todo = [fr]
-            if fr is not None:
-                # counted in samples: a coarse time base (Matroska's 1 ms) would make the
-                # encoder's packets 23 ms long instead of 1024 samples, and the track drift
-                tb, rate = fr.time_base or self.in_stream.time_base, fr.sample_rate
-                pts = round(fr.pts * tb * rate) if fr.pts is not None and tb else None
-                expected = self._next_pts
-                if expected is not None and (pts is None or pts - expected <= fr.samples // 2):
-                    pts = expected
-                elif expected is not None and pts - expected <= _MAX_AUDIO_GAP_S * rate:
-                    todo = [*_silence(fr, expected, pts - expected), fr]
-                if pts is not None:
-                    fr.pts, fr.time_base = pts, Fraction(1, rate)
-                    self._next_pts = pts + fr.samples
-            try:
-                for f in todo:
-                    self.container.mux(self.stream.encode(f))
-            except (av.error.FFmpegError, ValueError) as exc:
-                # e.g. the input changes its sample rate or layout midway: the video goes on
-                log.warn(f"audio: re-encoding stopped, the rest of the track is left out: {exc}")
-                self._failed = True
-                return
-
-    def feed_until(self, seconds: float | None) -> None:
-        """Mux audio packets up to ``seconds`` (all remaining ones when ``None``)."""
-        while not self.done and not self._failed:
-            try:
-                p = self._next()
-            except av.error.FFmpegError:
-                continue  # a corrupt audio packet: skip it, keep the rest
-            if p is None:
-                break
-            ts = p.pts if p.pts is not None else p.dts
-            if seconds is not None and float(ts * p.time_base) > seconds:
-                self._pending = p
-                break
-            if self.copy:
-                p.stream = self.stream
-                self.container.mux(p)
-            else:
-                try:
-                    frames = p.decode()
-                except av.error.FFmpegError:
-                    continue
-                self._encode(frames)
-        if seconds is None and not self.copy and not self._failed:
-            try:
-                rest = self.in_stream.codec_context.decode(None)  # frames the decoder still holds
-            except av.error.FFmpegError:
-                rest = []
-            self._encode([*rest, None])
-
-    def close(self) -> None:
-        self.input.close()
-
-
-#: longest gap (seconds) in a re-encoded audio track filled with silence; a longer one is a
-#: broken timestamp, not a pause
-_MAX_AUDIO_GAP_S = 10.0
-
-
-def _codec_name(cc) -> str:
-    """The codec's own name (``mp3``), not its decoder's (``mp3float``)."""
-    codec = getattr(cc, "codec", None)
-    return getattr(codec, "canonical_name", None) or cc.name
-
-
-def _silence(like: av.AudioFrame, start: int, samples: int) -> list[av.AudioFrame]:
-    """Silent frames of ``like``'s format, ``samples`` long from sample ``start``."""
-    rate = like.sample_rate
-    out, done = [], 0
-    while done < samples:
-        n = min(4096, samples - done)
-        f = av.AudioFrame(format=like.format.name, layout=like.layout.name, samples=n)
-        for plane in f.planes:
-            plane.update(bytes(plane.buffer_size))
-        f.sample_rate = rate
-        f.pts, f.time_base = start + done, Fraction(1, rate)
-        out.append(f)
-        done += n
-    return out
-
-
-def _encoder_rate(encoder: str, rate: int) -> int:
-    """``rate`` when ``encoder`` takes it, else the nearest rate above it that it takes (Opus:
-    48 kHz), else its highest."""
-    try:
-        rates = sorted(av.codec.Codec(encoder, "w").audio_rates or ())
-    except (av.error.FFmpegError, ValueError):
-        return rate
-    if not rates or rate in rates:
-        return rate
-    return next((r for r in rates if r >= rate), rates[-1])
 
 
 class ThreadedVideoWriter:
@@ -504,10 +227,10 @@ class ThreadedVideoWriter:
 
     def _open_audio(self, audio_from: Path | None) -> None:
         """Copy the first audio track of ``audio_from`` (a warning when it cannot be)."""
-        self.audio: _AudioCopy | None = None
+        self.audio: AudioCopy | None = None
         if audio_from is not None:
             try:
-                self.audio = _AudioCopy(audio_from, self.container)
+                self.audio = AudioCopy(audio_from, self.container)
             except (av.error.FFmpegError, ValueError, IndexError) as exc:
                 log.warn(f"audio track not copied: {exc}")
                 self.audio = None
@@ -716,7 +439,7 @@ class VideoEncoder(ThreadedVideoWriter):
         )
         opts: dict[str, str] = {}
         if s.bitrate:
-            stream.bit_rate = _parse_bitrate(s.bitrate)
+            stream.bit_rate = parse_bitrate(s.bitrate)
         elif s.crf is not None and s.codec in ("libx264", "libx265", "h264", "hevc"):
             opts["crf"] = str(s.crf)
         if s.codec in ("libx264", "libx265", "h264", "hevc"):
@@ -771,42 +494,3 @@ class VideoEncoder(ThreadedVideoWriter):
             g = image.view(np.uint8) * np.uint8(255) if image.dtype == np.bool_ else image
             return av.VideoFrame.from_ndarray(self._prepare(cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)), format="bgr24")
         return av.VideoFrame.from_ndarray(self._prepare(image), format="bgr24")
-
-
-class VideoSink:
-    """A :class:`~streamseg.sinks.base.Sink` that encodes one output type of every result.
-
-    Args:
-        encoder: the :class:`VideoEncoder` it owns (finished by :meth:`close`).
-        output_type: ``mask``, ``overlay``, ``cutout`` or ``side-by-side``.
-        use_pts: keep the source's timestamps (files); else the capture time (live sources).
-    """
-
-    def __init__(self, encoder: VideoEncoder, output_type: str = "mask", use_pts: bool = True) -> None:
-        self.encoder = encoder
-        self.output_type = output_type
-        self.use_pts = use_pts
-        self.path: Path | None = None
-
-    def write(self, result) -> None:
-        """Queue ``result.picture(output_type)`` (BGR uint8) at the frame's timestamp; a mask
-        nobody rendered goes to the encoder as the bool mask itself (no BGR picture, no colour
-        conversion: it becomes the luma plane)."""
-        f = result.frame
-        if self.output_type == "mask" and "mask" not in result.pictures and self.encoder.takes_grey:
-            image = result.mask
-        else:
-            image = result.picture(self.output_type)
-        if self.use_pts and f.pts is not None:
-            self.encoder.write(image, pts=f.pts)
-        else:
-            self.encoder.write(image, time_s=f.time)
-
-    def close(self) -> None:
-        """Finish the file and give it its final name (``self.path``)."""
-        if self.path is None:
-            self.path = self.encoder.finish()
-
-    def abort(self, keep_partial: bool) -> Path | None:
-        """Stop; keep what was written under the ``.partial`` name (returned) or delete it."""
-        return self.encoder.abort(keep_partial=keep_partial)

@@ -12,7 +12,8 @@ Specs:
 
 Example:
     >>> sinks = open_roi_sinks([], source="cam")
-    >>> sinks.send({"regions": []}); sinks.close()
+    >>> sinks.send({"regions": []}); bool(sinks), sinks.close().written
+    (False, 0)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 
 from streamseg import log
 from streamseg.errors import ConfigError, OutputError
+from streamseg.sinks.base import Sink, SinkReport
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_OSC_PREFIX = "/streamseg"
@@ -306,9 +308,10 @@ class WebSocketSink:
         self._thread.join(timeout=3.0)
 
 
-class RoiSinks:
+class RoiSinks(Sink):
     """Every ROI destination of a run, as one :class:`~streamseg.sinks.base.Sink`:
-    :meth:`write` (or :meth:`send`) once per frame, :meth:`close` at the end.
+    :meth:`write` (or :meth:`send`) once per frame, :meth:`close` at the end (its report counts
+    the messages sent). Without destinations it sends nothing and is false.
 
     ``sent_at`` is ``time.perf_counter()`` right after the last message was handed to every
     sink (written, sent, or queued for the WebSocket thread), for latency measurements.
@@ -322,12 +325,6 @@ class RoiSinks:
 
     def __bool__(self) -> bool:
         return bool(self.sinks)
-
-    def __enter__(self) -> RoiSinks:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def write(self, result: Any) -> None:
         """The :class:`~streamseg.sinks.base.Sink` side: send ``result.rois`` (a FrameResult's message)."""
@@ -345,7 +342,7 @@ class RoiSinks:
         self.sent += 1
         self.sent_at = time.perf_counter()
 
-    def close(self) -> None:
+    def close(self) -> SinkReport:
         """Close every sink (the WebSocket server first delivers what it has queued)."""
         for s in self.sinks:
             try:
@@ -353,6 +350,7 @@ class RoiSinks:
             except Exception as exc:  # noqa: BLE001
                 log.warn(f"closing {getattr(s, 'name', s)}: {exc}")
         self.sinks = []
+        return SinkReport(written=self.sent)
 
 
 def _host_port(spec: str, scheme: str, allow_zero: bool) -> tuple[str, int, str]:
