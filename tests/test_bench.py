@@ -304,3 +304,23 @@ def test_cli_bench_onnx_models_fixed_and_dynamic(tmp_path: Path, cli) -> None:
         ("16", "dynamic input"), ("48", "dynamic input"), ("32", "fixed input 32; --sizes ignored"),
     ]
     assert all(r["provider"] == "CPUExecutionProvider" and r["frame"] == "40x30" for r in rows)
+
+
+def test_bench_runs_without_the_demo_clip(tmp_path, monkeypatch, cli) -> None:
+    """An installed wheel has no examples/ clip: bench times a synthetic frame, or the --video clip."""
+    import streamseg.paths as paths
+    from streamseg.errors import InputError
+    from streamseg.evaluate import latency
+
+    def missing():
+        raise InputError("no demo clip")
+
+    monkeypatch.setattr(paths, "demo_clip", missing)
+    latency._FRAME_CACHE.clear()
+    frame = latency.bench_frame(64, 48)
+    assert frame.shape == (48, 64, 3) and frame.dtype.name == "uint8"
+    from conftest import make_video
+
+    clip = make_video(tmp_path / "c.mp4", frames=3, width=64, height=48)
+    code, out, err = cli("bench", "--methods", "ycbcr", "--frame-sizes", "64x48", "--repeats", "2", "--video", clip)
+    assert code == 0, err

@@ -15,6 +15,7 @@ from streamseg.commands.common import (
     HandsOpt,
     MethodOpt,
     ProviderOpt,
+    QualityOpt,
     RoiOptionOpt,
     SizeOpt,
     SmoothOpt,
@@ -46,6 +47,7 @@ def command(
     threads: Annotated[int, typer.Option("--threads", callback=given_or_none, help="Inference threads per worker (0 = 1 each with the default --workers, else cores / workers; at most the cores).")] = 0,
     size: SizeOpt = None,
     tta: TtaOpt = None,
+    quality: QualityOpt = None,
     batch: BatchOpt = 1,
     strict: StrictOpt = False,
     fallback: FallbackOpt = False,
@@ -87,6 +89,6 @@ def command(
     streamseg.process_batch(
         inputs, output, method=method, output_types=output_type, smooth=smooth, workers=workers, ray_address=ray_address,
         force=force, threshold=threshold, config=config, smooth_params=parse_assignments(smooth_param, "--smooth-param"),
-        rois=rois, hands=hands, roi_options=parse_assignments(roi_option, "--roi-option"), provider=provider, threads=threads, size=size, tta=tta, batch=batch,
-        strict=strict or None, fallback=fallback, progress=True, chunk=chunk, **shared,
+        rois=rois, hands=hands, roi_options=parse_assignments(roi_option, "--roi-option"), provider=provider, threads=threads, size=size, tta=tta, quality=quality,
+        batch=batch, strict=strict or None, fallback=fallback, progress=True, chunk=chunk, **shared,
     )

@@ -48,6 +48,14 @@ TtaOpt = Annotated[
         "+0.6 to +1 point val mIoU, twice the inference time).",
     ),
 ]
+QualityOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--quality", show_default=False,
+        help="fast (default: the method alone, real time), balanced (plus the mirror view and a person gate) or best "
+        "(plus overlapping tiles fused with the full view: pictures and offline video). docs/eval.md has what each adds.",
+    ),
+]
 StrictOpt = Annotated[
     bool, typer.Option("--strict", help="Fail instead of falling back, for the default model too (a method you name is strict already).")
 ]
@@ -149,6 +157,7 @@ MODEL_OPTIONS: dict[str, tuple[Any, Any]] = {
     "threads": (ThreadsOpt, 0),
     "size": (SizeOpt, None),
     "tta": (TtaOpt, None),
+    "quality": (QualityOpt, None),
     "strict": (StrictOpt, False),
     "fallback": (FallbackOpt, False),
 }

@@ -70,7 +70,8 @@ def run_bench(
         ran = {}
         for name, seg in sel.segmenters.items():
             try:
-                rows += bench_method(name, seg, size_list, frame_list, options, warmup, repeats, floors=floors, on_row=show)
+                rows += bench_method(name, seg, size_list, frame_list, options, warmup, repeats, floors=floors, on_row=show,
+                                     clip=video)
                 ran[name] = seg
             except MethodError as exc:
                 if not skip_failing:
