@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -82,20 +81,9 @@ def ort_session(path: Path):
 
 def ort_latency_ms(path: Path, size_hw: tuple[int, int], runs: int = 30) -> float:
     """Median ONNX Runtime CPU latency of one frame, batch 1, one thread."""
-    import onnxruntime as ort
+    from streamseg.train.export import latency_ms
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).random((1, 3, *size_hw), dtype=np.float32)
-    for _ in range(5):
-        sess.run(None, {"input": x})
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        sess.run(None, {"input": x})
-        times.append(time.perf_counter() - t)
-    return float(np.median(times) * 1000)
+    return latency_ms(path, size_hw, threads=1, runs=runs, warmup=5)
 
 
 def to_input(rgb_uint8: np.ndarray) -> np.ndarray:
