@@ -147,23 +147,11 @@ def convert_person_selfie(out: Path) -> dict:
     vs_mp = float(np.abs(got - want).max())
     vs_mp_square = float(np.abs(got[-1] - want[-1]).max())
 
-    spec = {
-        "name": "person-selfie",
-        "description": SELFIE_DESC,
-        "task": "person",
-        "file": onnx_path.name,
-        "input_name": "input",
-        "input_size": [256, 256],
-        "color_order": "RGB",
-        "scale": 255.0,
-        "mean": None,
-        "std": None,
-        "output_index": 0,
-        "output_channel": 0,
-        "output": "probability",
-        "dynamic_batch": True,
-        "card": "person-selfie-256.md",
-    }
+    from streamseg.train.export import spec_dict
+
+    spec = spec_dict("person-selfie", SELFIE_DESC, onnx_path.name, 256, "person-selfie-256.md")
+    # "task" goes right after the description, where the shipped JSON has it
+    spec = {"name": spec["name"], "description": spec["description"], "task": "person", **spec}
     write_json(out / "person-selfie-256.json", spec)
 
     from streamseg.segment.base import MethodOptions
