@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -82,20 +81,9 @@ def ort_session(path: Path):
 
 def ort_latency_ms(path: Path, size_hw: tuple[int, int], runs: int = 30) -> float:
     """Median ONNX Runtime CPU latency of one frame, batch 1, one thread."""
-    import onnxruntime as ort
+    from streamseg.train.export import latency_ms
 
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).random((1, 3, *size_hw), dtype=np.float32)
-    for _ in range(5):
-        sess.run(None, {"input": x})
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        sess.run(None, {"input": x})
-        times.append(time.perf_counter() - t)
-    return float(np.median(times) * 1000)
+    return latency_ms(path, size_hw, threads=1, runs=runs, warmup=5)
 
 
 def to_input(rgb_uint8: np.ndarray) -> np.ndarray:
@@ -159,23 +147,11 @@ def convert_person_selfie(out: Path) -> dict:
     vs_mp = float(np.abs(got - want).max())
     vs_mp_square = float(np.abs(got[-1] - want[-1]).max())
 
-    spec = {
-        "name": "person-selfie",
-        "description": SELFIE_DESC,
-        "task": "person",
-        "file": onnx_path.name,
-        "input_name": "input",
-        "input_size": [256, 256],
-        "color_order": "RGB",
-        "scale": 255.0,
-        "mean": None,
-        "std": None,
-        "output_index": 0,
-        "output_channel": 0,
-        "output": "probability",
-        "dynamic_batch": True,
-        "card": "person-selfie-256.md",
-    }
+    from streamseg.train.export import spec_dict
+
+    spec = spec_dict("person-selfie", SELFIE_DESC, onnx_path.name, 256, "person-selfie-256.md")
+    # "task" goes right after the description, where the shipped JSON has it
+    spec = {"name": spec["name"], "description": spec["description"], "task": "person", **spec}
     write_json(out / "person-selfie-256.json", spec)
 
     from streamseg.segment.base import MethodOptions

@@ -4,7 +4,6 @@ one-line message without Ray."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -15,26 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_video, read_video
+from conftest import make_video, needs_ray, read_video
 
 from streamseg.batch.inputs import expand_batch_inputs, plan_jobs
-
-HAVE_RAY = importlib.util.find_spec("ray") is not None
-needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed (pip install 'streamseg[ray]')")
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    """One local Ray (2 CPUs) for every Ray test of this module; shut down at the end."""
-    import ray
-
-    from streamseg.batch.runner import init_ray
-
-    init_ray(None, 2)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
 
 
 def _decoded(path: Path) -> list[np.ndarray]:

@@ -5,7 +5,6 @@ mixed on Ray workers, and a worker killed in the middle of a chunk."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -17,13 +16,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
-from conftest import make_video, read_video
+from conftest import make_video, needs_ray, read_video
 
 from streamseg.synthetic import synthetic_frame
-
-HAVE_RAY = importlib.util.find_spec("ray") is not None
-needs_ray = pytest.mark.skipif(not HAVE_RAY, reason="ray is not installed (pip install 'streamseg[ray]')")
 
 
 def _photo(path: Path, i: int, width: int = 96, height: int = 64) -> Path:
@@ -157,20 +152,6 @@ def test_results_log_ends_a_torn_line(tmp_path):
 
 
 # --- on Ray ----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    """One local Ray (2 CPUs) for the Ray tests of this module; shut down at the end."""
-    import ray
-
-    from streamseg.batch.runner import init_ray
-
-    init_ray(None, 2)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
 
 
 @needs_ray

@@ -6,6 +6,7 @@ pre/post-processing tests run everywhere."""
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
@@ -17,22 +18,20 @@ from streamseg.rois import rects, ssd
 from streamseg.rois.blaze import FaceDetector, HandTracker
 from streamseg.segment.registry import method_names
 
-DEMO = Path(__file__).resolve().parents[1] / "examples" / "face_thumbsup_pixabay_720p.mp4"
+ROOT = Path(__file__).resolve().parents[1]
 BOX_TOL = 0.02  # of the frame (its width for x, height for y)
 LANDMARK_TOL = 0.015  # of the hand box's long side
 
 
+# the converter reads the demo clip the same way for the parity in the models' cards
+_spec = importlib.util.spec_from_file_location("convert_mediapipe", ROOT / "scripts" / "convert_mediapipe.py")
+convert_mediapipe = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(convert_mediapipe)
+
+
 def _demo_frames(step: int, stop: int) -> list[np.ndarray]:
     """RGB frames 0, step, ... < stop of the demo clip."""
-    cap = cv2.VideoCapture(str(DEMO))
-    out = []
-    for i in range(stop):
-        ok, f = cap.read()
-        if not ok:
-            break
-        if i % step == 0:
-            out.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
-    cap.release()
+    out = convert_mediapipe.demo_rgb_frames(step, stop)
     assert out, "demo clip not readable"
     return out
 

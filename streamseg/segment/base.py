@@ -30,15 +30,26 @@ from streamseg.errors import ConfigError
 TTA_MODES = ("none", "flip")
 
 
+def check_choice(option: str, value: str, choices: Sequence[str]) -> str:
+    """``value`` if it is one of ``choices``, the allowed values of the command-line ``option``.
+
+    Raises:
+        ConfigError: any other value: ``--opt 'x': must be a or b`` for two choices,
+            ``must be one of a, b, c`` for more.
+    """
+    if value not in choices:
+        allowed = " or ".join(choices) if len(choices) == 2 else f"one of {', '.join(choices)}"
+        raise ConfigError(f"{option} {value!r}: must be {allowed}")
+    return value
+
+
 def check_tta(tta: str) -> str:
     """``tta`` if it is one of :data:`TTA_MODES`.
 
     Raises:
         ConfigError: any other value.
     """
-    if tta not in TTA_MODES:
-        raise ConfigError(f"--tta {tta!r}: must be {' or '.join(TTA_MODES)}")
-    return tta
+    return check_choice("--tta", tta, TTA_MODES)
 
 
 @dataclass

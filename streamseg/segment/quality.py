@@ -34,8 +34,8 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from streamseg.errors import ConfigError, MethodError
-from streamseg.segment.base import MethodOptions, Segmenter
+from streamseg.errors import MethodError
+from streamseg.segment.base import MethodOptions, Segmenter, check_choice
 
 #: ``--quality`` values, fastest first
 QUALITIES = ("fast", "balanced", "best")
@@ -74,9 +74,7 @@ def check_quality(quality: str) -> str:
     Raises:
         ConfigError: any other value.
     """
-    if quality not in QUALITIES:
-        raise ConfigError(f"--quality {quality!r}: must be one of {', '.join(QUALITIES)}")
-    return quality
+    return check_choice("--quality", quality, QUALITIES)
 
 
 def tile_boxes(h: int, w: int, n: int = 2, side: float = 0.57) -> list[tuple[int, int, int, int]]:

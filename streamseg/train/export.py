@@ -74,16 +74,26 @@ def compare(model: torch.nn.Module, onnx_path: str | Path, batch: np.ndarray) ->
     return float(np.abs(got - want).max())
 
 
-def latency_ms(onnx_path: str | Path, size: int, threads: int = 0, runs: int = 20) -> float:
-    """Median ONNX Runtime CPU latency (ms) of one ``size`` x ``size`` frame, batch 1."""
+def latency_ms(onnx_path: str | Path, size: int | tuple[int, int], threads: int = 0, runs: int = 20,
+               warmup: int = 3) -> float:
+    """Median ONNX Runtime CPU latency (ms) of one frame, batch 1, input named ``input``.
+
+    Args:
+        onnx_path: the model.
+        size: ``size`` x ``size``, or ``(height, width)``.
+        threads: intra-op threads; 0 leaves ONNX Runtime's default.
+        runs: timed runs (the median is returned).
+        warmup: untimed runs first.
+    """
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
     sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
-    for _ in range(3):
+    size_hw = (size, size) if isinstance(size, int) else tuple(size)
+    x = np.random.default_rng(0).random((1, 3, *size_hw), dtype=np.float32)
+    for _ in range(warmup):
         sess.run(None, {"input": x})
     times = []
     for _ in range(runs):

@@ -31,6 +31,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -160,18 +161,17 @@ _SUPPORTED = {
 }
 
 
-def parse(path: str | Path, output_shape: tuple[int, ...] | None = None) -> tuple[list[Op], dict[int, np.ndarray], int, int, dict[int, tuple]]:
-    """Parse a ``.tflite`` file into ops, float32 constants, the input and the kept output.
-
-    Only the ops the chosen output depends on are kept (the pose model's landmark heads go).
+def _read_tensors(path: str | Path, densify: bool) -> tuple[Any, Any, dict[int, tuple], dict[int, np.ndarray]]:
+    """Read a ``.tflite`` file's first subgraph: its tensors' shapes and constant buffers.
 
     Args:
         path: the ``.tflite`` file.
-        output_shape: NHWC shape of the output to keep; ``None`` takes the graph's only output.
+        densify: expand sparse constants (``DENSIFY`` inputs) to dense arrays; :func:`parse`
+            leaves them as stored.
 
     Returns:
-        ``(ops, constants, input_index, output_index, shapes)``; constants are float32 or int32
-        arrays in TFLite layout keyed by tensor index; shapes are NHWC per tensor index.
+        ``(model, subgraph, shapes, constants)``: the flatbuffer model and subgraph, NHWC shapes
+        per tensor index, and float32 (int32 for int32 tensors) constants in TFLite layout.
     """
     import tflite
 
@@ -188,8 +188,48 @@ def parse(path: str | Path, output_shape: tuple[int, ...] | None = None) -> tupl
             dtype = {_FLOAT32: np.float32, _FLOAT16: np.float16, _INT32: np.int32}.get(tensor.Type())
             if dtype is None:
                 raise TfliteImportError(f"tensor {t} has unsupported type {tensor.Type()}")
-            consts[t] = data.view(dtype).reshape(shapes[t]).astype(
-                np.float32 if dtype != np.int32 else np.int32)
+            values = data.view(dtype)
+            if densify and tensor.Sparsity() is not None:
+                values = _densify(tensor.Sparsity(), values, shapes[t])
+            consts[t] = values.reshape(shapes[t]).astype(np.float32 if dtype != np.int32 else np.int32)
+    return model, g, shapes, consts
+
+
+def _read_ops(model: Any, g: Any, consts: dict[int, np.ndarray], passthrough: tuple[str, ...]) -> list[Op]:
+    """The subgraph's operators in order, as :class:`Op`.
+
+    Ops whose kind is in ``passthrough`` (``DEQUANTIZE``, ``DENSIFY``) are folded away: their
+    output becomes an alias of their constant input in ``consts`` (updated in place).
+    """
+    import tflite
+
+    names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
+    ops: list[Op] = []
+    for i in range(g.OperatorsLength()):
+        op = g.Operators(i)
+        kind = _op_name(model, op, names)
+        ins = [op.Inputs(j) for j in range(op.InputsLength())]
+        if kind in passthrough:
+            consts[op.Outputs(0)] = consts[ins[0]]
+            continue
+        ops.append(Op(kind, ins, op.Outputs(0), _options(kind, op) if kind in _SUPPORTED else {}))
+    return ops
+
+
+def parse(path: str | Path, output_shape: tuple[int, ...] | None = None) -> tuple[list[Op], dict[int, np.ndarray], int, int, dict[int, tuple]]:
+    """Parse a ``.tflite`` file into ops, float32 constants, the input and the kept output.
+
+    Only the ops the chosen output depends on are kept (the pose model's landmark heads go).
+
+    Args:
+        path: the ``.tflite`` file.
+        output_shape: NHWC shape of the output to keep; ``None`` takes the graph's only output.
+
+    Returns:
+        ``(ops, constants, input_index, output_index, shapes)``; constants are float32 or int32
+        arrays in TFLite layout keyed by tensor index; shapes are NHWC per tensor index.
+    """
+    model, g, shapes, consts = _read_tensors(path, densify=False)
     outputs = [g.Outputs(i) for i in range(g.OutputsLength())]
     if output_shape is None:
         if len(outputs) != 1:
@@ -200,16 +240,7 @@ def parse(path: str | Path, output_shape: tuple[int, ...] | None = None) -> tupl
         if len(matches) != 1:
             raise TfliteImportError(f"no single output of shape {output_shape} in {Path(path).name}")
         out = matches[0]
-    names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
-    ops: list[Op] = []
-    for i in range(g.OperatorsLength()):
-        op = g.Operators(i)
-        kind = _op_name(model, op, names)
-        ins = [op.Inputs(j) for j in range(op.InputsLength())]
-        if kind == "DEQUANTIZE":
-            consts[op.Outputs(0)] = consts[ins[0]]
-            continue
-        ops.append(Op(kind, ins, op.Outputs(0), _options(kind, op) if kind in _SUPPORTED else {}))
+    ops = _read_ops(model, g, consts, ("DEQUANTIZE",))
     # keep only what the output needs
     producer = {o.output: o for o in ops}
     needed, stack, keep = set(), [out], set()
@@ -528,36 +559,9 @@ def parse_graph(path: str | Path) -> tuple[list[Op], dict[int, np.ndarray], int,
         ``(ops, constants, input_index, output_indices, shapes)``, as :func:`parse` with the
         graph's outputs in their order.
     """
-    import tflite
-
-    buf = Path(path).read_bytes()
-    model = tflite.Model.GetRootAsModel(buf, 0)
-    g = model.Subgraphs(0)
-    shapes: dict[int, tuple] = {}
-    consts: dict[int, np.ndarray] = {}
-    for t in range(g.TensorsLength()):
-        tensor = g.Tensors(t)
-        shapes[t] = tuple(tensor.ShapeAsNumpy().tolist()) if tensor.ShapeLength() else ()
-        data = model.Buffers(tensor.Buffer()).DataAsNumpy() if tensor.Buffer() else 0
-        if isinstance(data, np.ndarray) and data.size:
-            dtype = {_FLOAT32: np.float32, _FLOAT16: np.float16, _INT32: np.int32}.get(tensor.Type())
-            if dtype is None:
-                raise TfliteImportError(f"tensor {t} has unsupported type {tensor.Type()}")
-            values = data.view(dtype)
-            if tensor.Sparsity() is not None:
-                values = _densify(tensor.Sparsity(), values, shapes[t])
-            consts[t] = values.reshape(shapes[t]).astype(np.float32 if dtype != np.int32 else np.int32)
+    model, g, shapes, consts = _read_tensors(path, densify=True)
     outputs = [g.Outputs(i) for i in range(g.OutputsLength())]
-    names = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
-    ops: list[Op] = []
-    for i in range(g.OperatorsLength()):
-        op = g.Operators(i)
-        kind = _op_name(model, op, names)
-        ins = [op.Inputs(j) for j in range(op.InputsLength())]
-        if kind in ("DEQUANTIZE", "DENSIFY"):
-            consts[op.Outputs(0)] = consts[ins[0]]
-            continue
-        ops.append(Op(kind, ins, op.Outputs(0), _options(kind, op) if kind in _SUPPORTED else {}))
+    ops = _read_ops(model, g, consts, ("DEQUANTIZE", "DENSIFY"))
     unknown = sorted({o.kind for o in ops} - _SUPPORTED)
     if unknown:
         raise TfliteImportError(f"unsupported TFLite ops: {', '.join(unknown)}")
