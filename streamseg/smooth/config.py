@@ -88,7 +88,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
 
 #: the smoothing used when ``--smooth`` is not given, per method kind (``Segmenter.kind``), as a
 #: spec with its settings written in (``make_smoother`` and ``--smooth`` take it as it is).
-#: Chosen by ``benchmarks/temporal.py`` (still-pixel flicker on real clips, step lag and mIoU on
+#: Chosen by ``benchmarks/smoothing/temporal.py`` (still-pixel flicker on real clips, step lag and mIoU on
 #: pseudo-videos; docs/smoothing.md, "Second round"). Models: the probability can change where the
 #: picture does not (the model's context), so the band holds a decision at most ``hold`` frames;
 #: classical methods: the probability is a function of the pixel's colour, so a change without
