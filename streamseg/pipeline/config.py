@@ -44,8 +44,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 from streamseg.errors import ConfigError
 
-#: the most accurate method that runs at <= 15 ms per frame on a 2-core laptop CPU (docs/eval.md):
-#: val 0.810 / 3x3 mosaics 0.694 / darker skin 0.801 at 9.4 ms (2 threads), against dlmv's 0.742 / 0.544 / 0.730
+#: the most accurate method within the per-frame budget of a 2-core laptop CPU: it leads the
+#: val, mosaic and darker-skin proxies at a fraction of that budget (scores and latency: docs/eval.md)
 DEFAULT_METHOD = "selfie-skin"
 
 #: type names for messages
