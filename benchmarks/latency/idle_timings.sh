@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every speed figure of issues 19/20 in one go, so they come from one run of one machine state:
+# Every speed figure of docs/speed.md in one go, so they come from one run of one machine state:
 # the smoother's cost at 720p, live latency over MJPEG, the colour rules against their floor, the
 # mask-video / plain-transcode ratio, the README's pipeline table and one --stats run of the demo
 # clip. ~10 minutes.

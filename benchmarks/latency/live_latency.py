@@ -9,7 +9,7 @@ segmentation, smoothing and rendering), decodes the stamp from the frame and tak
 ``now - stamp``.
 
 Reported per size and method: median / p90 / p99 latency in ms, processed fps, frames skipped
-as stale, the median segment time and the target of issue 19 (median <= one inference + one
+as stale, the median segment time and the live target (median <= one inference + one
 frame interval, p99 <= twice that).
 
 Usage:

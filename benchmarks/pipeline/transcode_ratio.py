@@ -1,4 +1,4 @@
-"""Issue 19's target: `streamseg video -T mask` fps against a plain PyAV transcode of the same clip.
+"""The mask video's target: `streamseg video -T mask` fps against a plain PyAV transcode of the same clip.
 
 The clip (default: the demo clip) is first looped ``--loops`` times by a stream copy (video
 and audio, no re-encode). Then, alternating, ``--repeats`` times each:

@@ -1,5 +1,5 @@
 """Long live run: an MJPEG stream on loopback whose server is killed and restarted every few
-minutes, segmented by ``streamseg.process_live`` with a recording (issue 16, item 9).
+minutes, segmented by ``streamseg.process_live`` with a recording.
 
 Reports resident memory (start, peak, end), every reconnect against every server restart,
 whether the recording holds every processed frame, and how long the end-to-end latency takes to

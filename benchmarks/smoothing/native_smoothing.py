@@ -1,6 +1,6 @@
 """Still-pixel flicker of a model on real clips: smoothing the frame-size probability (what
 ``benchmarks/smoothing/temporal.py`` measures) against smoothing the model's native map and upsampling
-once (what the pipeline does since issue 19 item 1). Both paths see the same frames.
+once (what the pipeline does). Both paths see the same frames.
 
     .venv/bin/python -m benchmarks.smoothing.native_smoothing examples/face_thumbsup_pixabay_720p.mp4 \
         ../shared/media/hand_reach_pixabay_360p.mp4 ../shared/media/asl_book_intel_480p.mkv

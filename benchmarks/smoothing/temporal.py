@@ -31,7 +31,7 @@ Columns (--real CLIP..., real clips at their own resolution, streamed frame by f
 Timing (--timing-only, no data needed):
   ms/frame   smoother time per frame at 1280x720 (wall and CPU time, best of 5); with a grid
              (``grid.max_width``), also for a probability already at grid size (the caller
-             upsamples once: issue 19)
+             upsamples once, as the pipeline does)
 
 Usage:
     .venv/bin/python -m benchmarks.smoothing.temporal --methods ellipse --images 12
@@ -307,7 +307,7 @@ def time_smoothers(variants: list[str], repeats: int = 30) -> dict[str, float]:
         out[v] = {"wall_ms": 1000 * wall, "cpu_ms": 1000 * cpu}
         grid = getattr(sm, "grid_shape", None)
         gshape = grid(720, 1280) if grid is not None else None
-        # the probability passed smaller than the frame, as issue 19 has it: at the grid size
+        # the probability passed smaller than the frame, as the pipeline passes it: at the grid size
         # (classical methods) and as a model's native 256 x 256 map; the caller upsamples once
         for key, shape in (("grid", gshape), ("map256", (256, 256)), ("map384", (384, 384))):
             if shape is None or shape == (720, 1280):
@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--still-blur", type=int, default=5, help="Gaussian blur (odd size) before the still test")
     ap.add_argument("--threads", type=int, default=1, help="segmentation threads (OpenCV too)")
     ap.add_argument("--frame-size", action="store_true",
-                    help="smooth the frame-size probability (the tables before issue 19); default: a model's native map "
+                    help="smooth the frame-size probability (the older tables of docs/smoothing.md); default: a model's native map "
                          "and one upsample, as the pipeline does")
     ap.add_argument("--no-timing", action="store_true")
     ap.add_argument("--timing-only", action="store_true", help="only the cost per frame (no data needed)")
