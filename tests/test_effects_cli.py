@@ -14,7 +14,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from mjpeg_server import MJPEGServer
+from streamseg.synthetic import MJPEGServer
 
 from streamseg import effects as fx
 from streamseg.segment import create

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import read_video
-from mjpeg_server import MJPEGServer
+from streamseg.synthetic import MJPEGServer
 
 from streamseg.capture.live import LiveSource, CaptureRequest
 

@@ -1,16 +1,11 @@
-"""The time stamp of benchmarks/live_latency.py survives JPEG and reads back exactly."""
+"""The time stamp of benchmarks/latency/live_latency.py survives JPEG and reads back exactly."""
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-_spec = importlib.util.spec_from_file_location("live_latency", Path(__file__).parents[1] / "benchmarks" / "live_latency.py")
-live_latency = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(live_latency)
+from benchmarks.latency import live_latency
 
 
 def test_stamp_survives_jpeg():

@@ -41,10 +41,10 @@ def overlay(frame: np.ndarray, mask: np.ndarray, style: OverlayStyle = OverlaySt
     out = frame.copy()
     if not cv2.countNonZero(m):
         return out
-    # the whole frame against a cached flat-colour frame, copied in under the mask (720p,
-    # 19 % skin: 1.3 ms, against 6.1 ms when the colour was filled per frame (NumPy broadcasts
-    # a 3-channel fill slowly) and 15.3 ms for a boolean-indexed blend; cv2.LUT with a
-    # 3-channel table takes 4.2 ms on one thread)
+    # the whole frame against a cached flat-colour frame, copied in under the mask: one
+    # vectorised blend and one masked copy, where filling the colour per frame (NumPy broadcasts
+    # a 3-channel fill slowly), a boolean-indexed blend or a 3-channel cv2.LUT all cost several
+    # times more
     tint = cv2.addWeighted(frame, 1.0 - style.alpha, flat_colour(frame.shape[0], frame.shape[1], style.color), style.alpha, 0.0)
     cv2.copyTo(tint, m, out)
     if style.outline:

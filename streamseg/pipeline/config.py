@@ -44,7 +44,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 from streamseg.errors import ConfigError
 
-#: the most accurate method that runs at <= 15 ms per frame on a 2-core laptop CPU (docs/eval.md)
+#: the most accurate method within the per-frame budget of a 2-core laptop CPU: it leads the
+#: val, mosaic and darker-skin proxies at a fraction of that budget (scores and latency: docs/eval.md)
 DEFAULT_METHOD = "selfie-skin"
 
 #: type names for messages

@@ -199,7 +199,7 @@ class Processor:
             prob = self.smoother.update(prob, frame.image)
             timings["smooth"] = time.perf_counter() - t0
             if prob.shape != (h, w):
-                # smoothed at the model's resolution: upsample once (issue 19 item 1)
+                # smoothed at the model's resolution: upsample once
                 t0 = time.perf_counter()
                 prob = upsample_to_frame(prob, h, w)
                 timings["upsample"] = time.perf_counter() - t0

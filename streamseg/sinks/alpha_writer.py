@@ -50,7 +50,7 @@ class AlphaCodec:
 ALPHA_VIDEO: dict[str, AlphaCodec] = {
     # prores_ks picks 4444 for yuva444p10le; profile is named so a change of default cannot drop alpha
     ".mov": AlphaCodec("mov", "prores_ks", "yuva444p10le", (("profile", "4444"), ("alpha_bits", "16"))),
-    # realtime + cpu-used 8: a few ms per 720p frame; crf 24 keeps the alpha plane within a few levels
+    # realtime + cpu-used 8: libvpx's fastest settings, so the encoder keeps up with live frames; crf 24 keeps the alpha plane within a few levels
     ".webm": AlphaCodec(
         "webm",
         "libvpx-vp9",

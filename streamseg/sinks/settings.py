@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from streamseg.errors import OutputError
 
 #: x264 preset of mask videos when ``--preset`` is not given: a binary luma picture compresses
-#: well at any preset, so the fastest one wins (benchmarks/mask_encode.py, docs/speed.md)
+#: well at any preset, so the fastest one wins (benchmarks/latency/mask_encode.py, docs/speed.md)
 MASK_PRESET = "ultrafast"
 #: x264 preset of picture videos (overlay, cutout, side-by-side) when ``--preset`` is not given
 PICTURE_PRESET = "veryfast"

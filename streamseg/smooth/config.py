@@ -88,16 +88,15 @@ SCHEMA: dict[str, dict[str, Field]] = {
 
 #: the smoothing used when ``--smooth`` is not given, per method kind (``Segmenter.kind``), as a
 #: spec with its settings written in (``make_smoother`` and ``--smooth`` take it as it is).
-#: Chosen by ``benchmarks/temporal.py`` (still-pixel flicker on real clips, step lag and mIoU on
+#: Chosen by ``benchmarks/smoothing/temporal.py`` (still-pixel flicker on real clips, step lag and mIoU on
 #: pseudo-videos; docs/smoothing.md, "Second round"). Models: the probability can change where the
 #: picture does not (the model's context), so the band holds a decision at most ``hold`` frames;
 #: classical methods: the probability is a function of the pixel's colour, so a change without
 #: a change of the picture is noise and still pixels are damped hard.
 DEFAULT_SMOOTHING: dict[str, str] = {
-    # the [still] defaults (hold 6, colour, blur 1) at static_weight 0.2: on the native-map path,
-    # selfie-skin (384 px) 0.21 / 0.24 / 0.27 -> 0.19 / 0.22 / 0.25 of per-frame still-pixel flicker
-    # on the three clips, dlmv 0.44 -> 0.43 on the hand clip, pseudo-video mIoU within 0.45 points
-    # (docs/smoothing.md, third round)
+    # the [still] defaults (hold 6, colour, blur 1) at static_weight 0.2: on the native-map path
+    # it lowers the still-pixel flicker of both models on every real clip while the pseudo-video
+    # mIoU stays within half a point (docs/smoothing.md, third round)
     "model": "still:static_weight=0.2",
     "classical": "still:static_weight=0.05:hold=0:blur=5",
 }

@@ -91,7 +91,7 @@ class ClassicalParams:
     icm_lambda: float = 40.0
     icm_sweeps: int = 5
     icm_scale: float = 1.0
-    #: tuned on val with benchmarks/classical_face_tune.py (the original project had no face method)
+    #: tuned on val with benchmarks/accuracy/classical_face_tune.py (the original project had no face method)
     face_radius: float = 4.0
     face_trim: float = 0.2
     source: str = "defaults"

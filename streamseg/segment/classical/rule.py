@@ -53,10 +53,10 @@ def cbcr_cube(lut: np.ndarray, use_numba: bool) -> np.ndarray:
     return table
 
 
-#: numba threads when ``MethodOptions.threads`` is 0. One thread: the kernels take 0.2-1.5 ms
-#: per frame anyway, and a parallel region stalls whenever another thread (decode, encode, other
-#: jobs) holds the second core: in ``streamseg video`` on the 2-core dev VM under load the
-#: ``ellipse-diag`` stage took a median 44 ms with 2 threads and 6.9 ms with 1.
+#: numba threads when ``MethodOptions.threads`` is 0. One thread: the kernels are cheap per frame
+#: anyway, and a parallel region stalls whenever another thread (decode, encode, other jobs)
+#: holds the second core, so on a loaded 2-core machine two threads are several times slower
+#: than one (docs/classical.md).
 DEFAULT_THREADS = 1
 
 
