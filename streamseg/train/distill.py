@@ -57,7 +57,7 @@ class Teacher:
 
             return cls(run, fixed, flip)
         from streamseg.train.models import Probability
-        from streamseg.train.trainer import model_from_checkpoint
+        from streamseg.train.checkpoint import model_from_checkpoint
 
         model, ckpt = model_from_checkpoint(p)
         wrapped = Probability(model).eval()

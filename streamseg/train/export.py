@@ -190,7 +190,7 @@ def export_checkpoint(
     from streamseg.errors import ConfigError, InputError
     from streamseg.train import card as cardmod
     from streamseg.train.models import count_parameters
-    from streamseg.train.trainer import model_from_checkpoint
+    from streamseg.train.checkpoint import model_from_checkpoint
 
     out = Path(out)
     data = Path(data) if data is not None else None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -26,11 +25,11 @@ import torch
 import torch.nn.functional as F
 
 from streamseg import log
-from streamseg.errors import ConfigError, InputError
+from streamseg.errors import ConfigError
+from streamseg.train.checkpoint import CKPT_VERSION, load_checkpoint, model_from_checkpoint, save_checkpoint  # noqa: F401 (re-exported)
 from streamseg.train.config import TrainConfig
 from streamseg.train.models import build_model, count_parameters, main_output
 
-CKPT_VERSION = 1
 
 
 def seg_loss(
@@ -76,35 +75,6 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int, min_ratio: float) 
         return (step + 1) / warmup_steps
     t = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * t))
-
-
-def save_checkpoint(path: Path, state: dict) -> None:
-    """Atomic ``torch.save`` (write a temp file, then rename): a kill never leaves half a checkpoint."""
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: str | Path) -> dict:
-    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: no pickle code runs)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"checkpoint not found: {p}")
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - corrupt/foreign files reach the user as one line
-        raise InputError(f"cannot read checkpoint {p}: {type(exc).__name__}: {exc}") from None
-    if not isinstance(ckpt, dict) or "model" not in ckpt or "arch" not in ckpt:
-        raise InputError(f"{p} is not a streamseg training checkpoint")
-    return ckpt
-
-
-def model_from_checkpoint(path: str | Path) -> tuple[torch.nn.Module, dict]:
-    """Rebuild the model of a checkpoint (eval mode) and return it with the checkpoint dict."""
-    ckpt = load_checkpoint(path)
-    model = build_model(ckpt["arch"])
-    model.load_state_dict(ckpt["model"])
-    return model.eval(), ckpt
 
 
 class _Progress:
