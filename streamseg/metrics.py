@@ -71,3 +71,16 @@ def counts(pred: np.ndarray, truth: np.ndarray) -> Counts:
 def iou(pred: np.ndarray, truth: np.ndarray) -> float:
     """IoU of two boolean (H, W) masks; 1.0 when both are empty."""
     return counts(pred, truth).iou
+
+
+def scene_rates(fp_shares: list[float]) -> dict[str, float]:
+    """Per-scene shares of pixels called skin -> ``{"pixels": mean share, "over_1pct": share of scenes above 1 %}``.
+
+    Example:
+        >>> scene_rates([0.0, 0.02, 0.004, 0.0])
+        {'pixels': 0.006, 'over_1pct': 0.25}
+    """
+    if not fp_shares:
+        return {"pixels": 0.0, "over_1pct": 0.0}
+    a = np.asarray(fp_shares, np.float64)
+    return {"pixels": round(float(a.mean()), 6), "over_1pct": round(float((a > 0.01).mean()), 6)}

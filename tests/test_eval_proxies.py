@@ -115,7 +115,7 @@ def make_scenes(root: Path, shares: tuple[float, ...] = (0.0, 0.02, 0.25)) -> Pa
 
 def test_scenes_proxy_reports_false_positive_shares(tmp_path: Path) -> None:
     from streamseg.evaluate.eval_run import scene_table
-    from streamseg.evaluate.proxies import scene_rates
+    from streamseg.metrics import scene_rates
 
     scenes = make_scenes(tmp_path / "scenes")
     ds = proxy_dataset(tmp_path / "skin", scenes=True, scenes_dir=scenes)

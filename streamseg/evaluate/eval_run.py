@@ -14,7 +14,8 @@ from streamseg import log
 from streamseg.errors import ConfigError
 from streamseg.evaluate import machine, plots, reports
 from streamseg.evaluate.accuracy import EvalResult, evaluate
-from streamseg.evaluate.proxies import proxy_dataset, scene_rates
+from streamseg.evaluate.proxies import proxy_dataset
+from streamseg.metrics import scene_rates
 from streamseg.evaluate.selection import select_methods
 from streamseg.segment import MethodOptions
 from streamseg.segment.base import check_tta
@@ -50,7 +51,7 @@ def run_eval(
     ``mosaic`` (N x N group-photo mosaics) and ``skin_tone`` (``dark``, ``darker``, ``light``)
     score a proxy of the dataset instead, and so do ``wide`` (subjects pasted into scenes at 1/N
     of their side) and ``scenes`` (the scenes alone: the share of pixels called skin, see
-    :func:`~streamseg.evaluate.proxies.scene_rates`); ``scenes_dir`` is where the scenes are. With ``report``, writes report.md/.csv/.json,
+    :func:`~streamseg.metrics.scene_rates`); ``scenes_dir`` is where the scenes are. With ``report``, writes report.md/.csv/.json,
     per_image.csv, method_choice.png and (``examples`` > 0) the grid of the hardest images.
     A bad folder, proxy or report folder fails before any model is loaded.
     """
@@ -121,7 +122,7 @@ def run_eval(
 
 
 def scene_table(result: EvalResult) -> dict[str, dict[str, float]]:
-    """Method -> :func:`~streamseg.evaluate.proxies.scene_rates` of a run on scenes (empty masks)."""
+    """Method -> :func:`~streamseg.metrics.scene_rates` of a run on scenes (empty masks)."""
     out = {}
     for name, r in result.methods.items():
         shares = [s.counts.fp / max(1, s.counts.fp + s.counts.tn) for s in r.scores]

@@ -14,7 +14,7 @@ several small people and every skin tone. Two derived views of a dataset score t
   longer side (the wide shot, where skin is a few per cent of the frame), scored against the
   pasted mask.
 * :class:`SceneDataset` (``streamseg eval --scenes``): the scenes alone, every mask empty;
-  :func:`scene_rates` turns their false positives into the share of pixels called skin and the
+  :func:`~streamseg.metrics.scene_rates` turns their false positives into the share of pixels called skin and the
   share of scenes with more than 1 %.
 
 Both are :class:`~streamseg.dataset.SkinDataset` subclasses, so :func:`~streamseg.evaluate.accuracy.evaluate`
@@ -35,7 +35,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import zlib
 from dataclasses import replace
 from pathlib import Path
@@ -46,6 +45,7 @@ import numpy as np
 from streamseg.dataset import Sample, SkinDataset
 from streamseg.errors import ConfigError, InputError
 from streamseg.evaluate.pairs import match_mask
+from streamseg.metrics import scene_rates  # noqa: F401 (the --scenes numbers, re-exported)
 
 #: ``--skin-tone`` names -> (L factor, chroma factor) in OpenCV's 8-bit Lab
 SKIN_TONES = {"dark": (0.55, 1.15), "darker": (0.4, 1.2), "light": (1.2, 0.85)}
@@ -132,17 +132,6 @@ class SkinToneDataset(SkinDataset):
 WIDE_SIDE = 1024
 
 
-def scene_ids(root: Path, split: str | None) -> list[str]:
-    """Ids of the scenes of ``split`` (``None``/``all``: every one) in ``root/manifest.csv``, or of
-    every image in ``root/images`` when there is no manifest."""
-    manifest = root / "manifest.csv"
-    if manifest.is_file():
-        with manifest.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        return [r["id"] for r in rows if split in (None, "all") or r.get("split", "all") == split]
-    return sorted(p.stem for p in (root / "images").iterdir())
-
-
 def default_scenes_dir(data: str | Path) -> Path:
     """``scenes/`` beside the skin dataset folder (``../shared/data/scenes`` for ``../shared/data/skin``)."""
     return Path(data).resolve().parent / "scenes"
@@ -152,28 +141,12 @@ class SceneDataset(SkinDataset):
     """Photos with nobody in them (``images/`` and a ``manifest.csv`` with ``id`` and ``split``):
     every mask is empty, so a method's false positives are all it can score."""
 
-    def __init__(self, root: str | Path) -> None:
-        super().__init__(root)
-
     def samples(self, split: str | None = None, sources: list[str] | None = None) -> list[Sample]:
         return [replace(s, mask=s.image, source="scenes") for s in super().samples(split, None)]
 
     def load_mask(self, sample: Sample) -> np.ndarray:  # type: ignore[override]
         """bool (H, W), all False."""
         return np.zeros(self.load_image(sample).shape[:2], bool)
-
-
-def scene_rates(fp_shares: list[float]) -> dict[str, float]:
-    """Per-scene shares of pixels called skin -> ``{"pixels": mean share, "over_1pct": share of scenes above 1 %}``.
-
-    Example:
-        >>> scene_rates([0.0, 0.02, 0.004, 0.0])
-        {'pixels': 0.006, 'over_1pct': 0.25}
-    """
-    if not fp_shares:
-        return {"pixels": 0.0, "over_1pct": 0.0}
-    a = np.asarray(fp_shares, np.float64)
-    return {"pixels": round(float(a.mean()), 6), "over_1pct": round(float((a > 0.01).mean()), 6)}
 
 
 def paste_subject(scene: np.ndarray, image: np.ndarray, mask: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from streamseg.errors import MethodError
+from streamseg.rois.boxes import iou as box_iou
 from streamseg.segment.base import MethodOptions, Segmenter, check_choice
 
 #: ``--quality`` values, fastest first
@@ -120,18 +121,10 @@ def zoom_boxes(faces: Sequence[Sequence[float]], h: int, w: int, scale: float = 
         b = (max(0, round(cy - side / 2)), min(h, round(cy + side / 2)), max(0, round(cx - side / 2)), min(w, round(cx + side / 2)))
         if min(b[1] - b[0], b[3] - b[2]) < min_side:
             continue
-        if any(_iou(b, k) > 0.5 for k in out):
+        if any(box_iou((b[2], b[0], b[3], b[1]), (k[2], k[0], k[3], k[1])) > 0.5 for k in out):
             continue
         out.append(b)
     return out
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    iy = max(0, min(a[1], b[1]) - max(a[0], b[0]))
-    ix = max(0, min(a[3], b[3]) - max(a[2], b[2]))
-    inter = iy * ix
-    union = (a[1] - a[0]) * (a[3] - a[2]) + (b[1] - b[0]) * (b[3] - b[2]) - inter
-    return inter / union if union else 0.0
 
 
 def gate_multiplier(person: np.ndarray, grow: float = 0.03) -> np.ndarray:

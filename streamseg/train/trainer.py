@@ -300,7 +300,8 @@ def train(
 
 def scene_false_positives(predict, scenes: str, size: int, batch: int = 8) -> dict:
     """Share of skin pixels (probability >= 0.5) on the ``val`` scenes of ``scenes``, squashed to ``size``:
-    ``{"pixels": mean share, "over_1pct": share of scenes above 1 %}``."""
+    :func:`~streamseg.metrics.scene_rates`."""
+    from streamseg.metrics import scene_rates
     from streamseg.train.data import load_scenes
     from streamseg.train.validate import squash, to_batch
 
@@ -309,7 +310,7 @@ def scene_false_positives(predict, scenes: str, size: int, batch: int = 8) -> di
     for start in range(0, len(images), batch):
         probs = predict(to_batch(images[start:start + batch]))
         shares.extend(float((p >= 0.5).mean()) for p in probs)
-    return {"pixels": float(np.mean(shares)), "over_1pct": float(np.mean(np.array(shares) > 0.01))}
+    return scene_rates(shares)
 
 
 def config_from_options(
